@@ -71,3 +71,12 @@ type NetworkService interface {
 type ImageService interface {
 	FindImages(ctx context.Context) ([]*Image, error)
 }
+
+// Host is a hypervisor host of an availability zone, with its capacity.
+type Host struct {
+	ID    string
+	AZ    string
+	VCPUs int
+	RAMMB int
+	Arch  string // x86_64 or arm64
+}

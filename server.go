@@ -148,6 +148,11 @@ type Server struct {
 	RootVolumeType string
 	RootVolumeSize int
 
+	// ResizeFlavorID and ResizeHostID reserve the target of a resize in
+	// progress, so that quota and capacity count it until the job ends.
+	ResizeFlavorID string
+	ResizeHostID   string
+
 	CPUThreads int // cpu_options hw:cpu_threads, 0 when unset
 	Locked     bool
 	Frozen     bool

@@ -1,0 +1,335 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	ecs "github.com/ecsd-dev/ecsd"
+)
+
+const serverColumns = `id, project_id, name, description, flavor_id, image_id, az, host_id,
+	vm_state, task_state, power_state, charging_mode, order_id, vpc_id, subnet_id, port_id,
+	ip_address, mac_address, security_groups, key_name, user_data, metadata, tags,
+	root_volume_id, root_volume_type, root_volume_size, resize_flavor_id, resize_host_id,
+	cpu_threads, locked, frozen, fault_code, fault_message, created_at, updated_at, launched_at`
+
+// InsertServer adds a new server row.
+func (d *DB) InsertServer(ctx context.Context, tx *sql.Tx, s *ecs.Server) error {
+	args, err := serverArgs(s)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO servers (`+serverColumns+`, status)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		append(args, s.Status())...)
+	if err != nil {
+		return fmt.Errorf("sqlite: insert server %s: %w", s.ID, err)
+	}
+	return nil
+}
+
+// UpdateServer writes every column of an existing server row.
+func (d *DB) UpdateServer(ctx context.Context, tx *sql.Tx, s *ecs.Server) error {
+	args, err := serverArgs(s)
+	if err != nil {
+		return err
+	}
+	cols := strings.Split(serverColumns, ",")
+	var set strings.Builder
+	for i, c := range cols[1:] {
+		if i > 0 {
+			set.WriteString(", ")
+		}
+		set.WriteString(strings.TrimSpace(c))
+		set.WriteString(" = ?")
+	}
+	args = append(args[1:], s.Status(), s.ID)
+	res, err := tx.ExecContext(ctx, `UPDATE servers SET `+set.String()+`, status = ? WHERE id = ? AND deleted = 0`, args...)
+	if err != nil {
+		return fmt.Errorf("sqlite: update server %s: %w", s.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("sqlite: update server %s: %w", s.ID, sql.ErrNoRows)
+	}
+	return nil
+}
+
+// MarkServerDeleted hides a server from every read; its row stays for
+// history.
+func (d *DB) MarkServerDeleted(ctx context.Context, tx *sql.Tx, id string, at time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE servers SET deleted = 1, vm_state = ?, task_state = '', status = ?,
+		power_state = 0, updated_at = ? WHERE id = ?`, ecs.VMDeleted, ecs.StatusDeleted, at.UnixNano(), id)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete server %s: %w", id, err)
+	}
+	return nil
+}
+
+// ServerByID returns a live server. An empty projectID matches any project.
+// A missing server is an ecs.CodeServerNotFound *ecs.Error.
+func (d *DB) ServerByID(ctx context.Context, tx *sql.Tx, projectID, id string) (*ecs.Server, error) {
+	q := `SELECT ` + serverColumns + ` FROM servers WHERE id = ? AND deleted = 0`
+	args := []any{id}
+	if projectID != "" {
+		q += ` AND project_id = ?`
+		args = append(args, projectID)
+	}
+	s, err := scanServer(tx.QueryRowContext(ctx, q, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ecs.Errorf(ecs.CodeServerNotFound, "Instance[%s] could not be found.", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: server %s: %w", id, err)
+	}
+	return s, nil
+}
+
+// FindServers returns one page of live servers matching f, newest first,
+// and the number that match without paging.
+func (d *DB) FindServers(ctx context.Context, tx *sql.Tx, f ecs.ServerFilter) ([]*ecs.Server, int, error) {
+	where := []string{"project_id = ?", "deleted = 0"}
+	args := []any{f.ProjectID}
+	add := func(cond string, a ...any) {
+		where = append(where, cond)
+		args = append(args, a...)
+	}
+	if len(f.IDs) > 0 {
+		add("id IN ("+placeholders(len(f.IDs))+")", anys(f.IDs)...)
+	}
+	if f.Name != nil {
+		add(`name LIKE ? ESCAPE '\'`, "%"+likePattern(*f.Name, true)+"%")
+	}
+	if f.Status != nil {
+		add("status = ?", *f.Status)
+	}
+	if f.FlavorID != nil {
+		add("flavor_id = ?", *f.FlavorID)
+	}
+	if f.ImageID != nil {
+		add("image_id = ?", *f.ImageID)
+	}
+	if f.AvailabilityZone != nil {
+		add("az = ?", *f.AvailabilityZone)
+	}
+	if f.AZContains != nil {
+		add(`az LIKE ? ESCAPE '\'`, "%"+likePattern(*f.AZContains, false)+"%")
+	}
+	if f.ChargingMode != nil {
+		add("charging_mode = ?", *f.ChargingMode)
+	}
+	if f.IP != nil {
+		add(`ip_address LIKE ? ESCAPE '\'`, "%"+likePattern(*f.IP, false)+"%")
+	}
+	if f.IPEq != nil {
+		add("ip_address = ?", *f.IPEq)
+	}
+	if f.KeyName != nil {
+		add("key_name = ?", *f.KeyName)
+	}
+	if f.LaunchedSince != nil {
+		add("launched_at >= ? AND launched_at > 0", f.LaunchedSince.UnixNano())
+	}
+	for _, t := range f.Tags {
+		add(`tags LIKE ? ESCAPE '\'`, "%"+likePattern(jsonString(t), false)+"%")
+	}
+	for _, t := range f.NotTags {
+		add(`tags NOT LIKE ? ESCAPE '\'`, "%"+likePattern(jsonString(t), false)+"%")
+	}
+	cond := strings.Join(where, " AND ")
+	var total int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM servers WHERE `+cond, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("sqlite: count servers: %w", err)
+	}
+	if f.Marker != nil {
+		var seq int64
+		err := tx.QueryRowContext(ctx, `SELECT seq FROM servers WHERE id = ? AND project_id = ?`, *f.Marker, f.ProjectID).Scan(&seq)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, 0, ecs.Errorf(ecs.CodeBadRequest, "marker %s not found", *f.Marker)
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("sqlite: marker: %w", err)
+		}
+		cond += " AND seq < ?"
+		args = append(args, seq)
+	}
+	q := `SELECT ` + serverColumns + ` FROM servers WHERE ` + cond + ` ORDER BY seq DESC`
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d OFFSET %d", f.Limit, f.Offset)
+	} else if f.Offset > 0 {
+		q += fmt.Sprintf(" LIMIT -1 OFFSET %d", f.Offset)
+	}
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqlite: list servers: %w", err)
+	}
+	defer rows.Close()
+	var out []*ecs.Server
+	for rows.Next() {
+		s, err := scanServer(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("sqlite: list servers: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, total, rows.Err()
+}
+
+// ServersInProject returns every live server of a project (for quota).
+func (d *DB) ServersInProject(ctx context.Context, tx *sql.Tx, projectID string) ([]*ecs.Server, error) {
+	return d.queryServers(ctx, tx, `project_id = ? AND deleted = 0`, projectID)
+}
+
+// ServersInAZ returns every live server placed in an AZ (for capacity).
+func (d *DB) ServersInAZ(ctx context.Context, tx *sql.Tx, az string) ([]*ecs.Server, error) {
+	return d.queryServers(ctx, tx, `az = ? AND deleted = 0`, az)
+}
+
+// BusyServers returns every live server with a task in progress.
+func (d *DB) BusyServers(ctx context.Context, tx *sql.Tx) ([]*ecs.Server, error) {
+	return d.queryServers(ctx, tx, `task_state <> '' AND deleted = 0`)
+}
+
+// AllServers returns every live server.
+func (d *DB) AllServers(ctx context.Context, tx *sql.Tx) ([]*ecs.Server, error) {
+	return d.queryServers(ctx, tx, `deleted = 0`)
+}
+
+func (d *DB) queryServers(ctx context.Context, tx *sql.Tx, cond string, args ...any) ([]*ecs.Server, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+serverColumns+` FROM servers WHERE `+cond+` ORDER BY seq`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: servers: %w", err)
+	}
+	defer rows.Close()
+	var out []*ecs.Server
+	for rows.Next() {
+		s, err := scanServer(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: servers: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanServer(row scanner) (*ecs.Server, error) {
+	var s ecs.Server
+	var sgs, meta, tags string
+	var locked, frozen int
+	var created, updated, launched int64
+	err := row.Scan(&s.ID, &s.ProjectID, &s.Name, &s.Description, &s.FlavorID, &s.ImageID,
+		&s.AvailabilityZone, &s.HostID, &s.VMState, &s.TaskState, &s.PowerState, &s.ChargingMode,
+		&s.OrderID, &s.VPCID, &s.SubnetID, &s.PortID, &s.IPAddress, &s.MACAddress, &sgs, &s.KeyName,
+		&s.UserData, &meta, &tags, &s.RootVolumeID, &s.RootVolumeType, &s.RootVolumeSize,
+		&s.ResizeFlavorID, &s.ResizeHostID, &s.CPUThreads, &locked, &frozen, &s.FaultCode,
+		&s.FaultMessage, &created, &updated, &launched)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(sgs), &s.SecurityGroups); err != nil {
+		return nil, fmt.Errorf("security_groups of %s: %w", s.ID, err)
+	}
+	if err := json.Unmarshal([]byte(meta), &s.Metadata); err != nil {
+		return nil, fmt.Errorf("metadata of %s: %w", s.ID, err)
+	}
+	if err := json.Unmarshal([]byte(tags), &s.Tags); err != nil {
+		return nil, fmt.Errorf("tags of %s: %w", s.ID, err)
+	}
+	s.Locked, s.Frozen = locked != 0, frozen != 0
+	s.Created, s.Updated, s.LaunchedAt = fromNanos(created), fromNanos(updated), fromNanos(launched)
+	return &s, nil
+}
+
+func serverArgs(s *ecs.Server) ([]any, error) {
+	sgs, err := json.Marshal(nonNil(s.SecurityGroups))
+	if err != nil {
+		return nil, err
+	}
+	meta := s.Metadata
+	if meta == nil {
+		meta = map[string]string{}
+	}
+	metaJSON, err := json.Marshal(meta)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := json.Marshal(nonNil(s.Tags))
+	if err != nil {
+		return nil, err
+	}
+	return []any{s.ID, s.ProjectID, s.Name, s.Description, s.FlavorID, s.ImageID,
+		s.AvailabilityZone, s.HostID, s.VMState, s.TaskState, s.PowerState, s.ChargingMode,
+		s.OrderID, s.VPCID, s.SubnetID, s.PortID, s.IPAddress, s.MACAddress, string(sgs), s.KeyName,
+		s.UserData, string(metaJSON), string(tags), s.RootVolumeID, s.RootVolumeType, s.RootVolumeSize,
+		s.ResizeFlavorID, s.ResizeHostID, s.CPUThreads, boolInt(s.Locked), boolInt(s.Frozen),
+		s.FaultCode, s.FaultMessage, toNanos(s.Created), toNanos(s.Updated), toNanos(s.LaunchedAt)}, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func toNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// likePattern escapes LIKE wildcards in s; with dotAny, '.' matches any one
+// character, as Huawei's fuzzy name filter documents.
+func likePattern(s string, dotAny bool) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '%' || r == '_' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '.' && dotAny:
+			b.WriteByte('_')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
