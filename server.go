@@ -237,7 +237,12 @@ type CreateServersRequest struct {
 	CPUThreads       int
 	ChargingMode     string // ChargingPostPaid, ChargingPrePaid or ChargingSpot
 	SpotPrice        string
-	DryRun           bool
+	// Yearly/monthly order settings (v1.1, ChargingPrePaid only).
+	PeriodType string // month or year
+	PeriodNum  int
+	AutoRenew  bool
+	AutoPay    bool
+	DryRun     bool
 }
 
 // CreateServersResult is what a create returns: the job and the new IDs.

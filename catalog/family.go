@@ -62,13 +62,17 @@ type familySpec struct {
 
 // Resize groups.
 const (
-	groupX86  = "x86-general" // general, compute and memory families on x86, KVM and Xen
-	groupArm  = "kunpeng"     // Kunpeng general and memory families
-	groupE3   = "large-memory"
-	groupP2s  = "gpu-p2s"
-	groupPi2  = "gpu-pi2"
-	groupD6   = "local-disk-d6"
-	groupI3   = "local-disk-i3"
+	groupX86 = "x86-general" // general, compute and memory families on x86, KVM and Xen
+	groupArm = "kunpeng"     // Kunpeng general and memory families
+	groupE3  = "large-memory"
+	groupP2s = "gpu-p2s"
+	groupPi2 = "gpu-pi2"
+	groupD6  = "local-disk-d6"
+	groupI3  = "local-disk-i3"
+)
+
+// Extra-spec keys and values the family table uses.
+const (
 	keyLocal  = "quota:local_disk"
 	keyNVMe   = "quota:nvme_ssd"
 	htEnabled = "2"
@@ -204,14 +208,4 @@ var families = []familySpec{
 		gpu:          &ecs.GPU{Name: "NVIDIA T4", MemoryMB: 16 * 1024},
 		gpuAlias:     "nvidia-t4",
 	},
-}
-
-// familyByName returns the default spec of the named family.
-func familyByName(name string) (*familySpec, bool) {
-	for i := range families {
-		if families[i].Name == name {
-			return &families[i], true
-		}
-	}
-	return nil, false
 }

@@ -1,0 +1,151 @@
+package compute
+
+import (
+	"context"
+	"database/sql"
+	"sort"
+
+	ecs "github.com/ecsd-dev/ecsd"
+)
+
+// flavorArch returns the CPU architecture a flavor runs on.
+func flavorArch(f *ecs.Flavor) string {
+	if f.ExtraSpecs["ecs:instance_architecture"] == "arm64" {
+		return "arm64"
+	}
+	return "x86_64"
+}
+
+// hostUsage is what is placed on one host.
+type hostUsage struct {
+	host         ecs.Host
+	vcpus, ramMB int
+}
+
+func (h *hostUsage) fits(vcpus, ramMB int) bool {
+	return h.vcpus+vcpus <= h.host.VCPUs && h.ramMB+ramMB <= h.host.RAMMB
+}
+
+// usageInAZ adds up, per host of az, the flavors of the servers placed there
+// and the targets of resizes in progress.
+func (s *Service) usageInAZ(ctx context.Context, tx *sql.Tx, az string) ([]*hostUsage, error) {
+	hosts, err := s.Store.Hosts(ctx, tx, az)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*hostUsage, len(hosts))
+	out := make([]*hostUsage, 0, len(hosts))
+	for _, h := range hosts {
+		u := &hostUsage{host: h}
+		byID[h.ID] = u
+		out = append(out, u)
+	}
+	servers, err := s.Store.ServersInAZ(ctx, tx, az)
+	if err != nil {
+		return nil, err
+	}
+	for _, srv := range servers {
+		cur, ok := s.Catalog.Flavor(srv.FlavorID)
+		if !ok {
+			continue
+		}
+		if u := byID[srv.HostID]; u != nil {
+			u.vcpus += cur.VCPUs
+			u.ramMB += cur.RAMMB
+		}
+		if srv.ResizeFlavorID == "" {
+			continue
+		}
+		next, ok := s.Catalog.Flavor(srv.ResizeFlavorID)
+		if !ok {
+			continue
+		}
+		u := byID[srv.ResizeHostID]
+		switch {
+		case u == nil:
+		case srv.ResizeHostID == srv.HostID:
+			u.vcpus += max(0, next.VCPUs-cur.VCPUs)
+			u.ramMB += max(0, next.RAMMB-cur.RAMMB)
+		default:
+			u.vcpus += next.VCPUs
+			u.ramMB += next.RAMMB
+		}
+	}
+	return out, nil
+}
+
+// place picks a host of az for n servers of flavor f, one host per server,
+// spreading them over the hosts with the most free vCPUs. It returns nil when
+// they do not all fit.
+func place(usage []*hostUsage, f *ecs.Flavor, n int) []string {
+	arch := flavorArch(f)
+	var hosts []string
+	for range n {
+		var best *hostUsage
+		for _, u := range usage {
+			if u.host.Arch != arch || !u.fits(f.VCPUs, f.RAMMB) {
+				continue
+			}
+			if best == nil || u.host.VCPUs-u.vcpus > best.host.VCPUs-best.vcpus {
+				best = u
+			}
+		}
+		if best == nil {
+			return nil
+		}
+		best.vcpus += f.VCPUs
+		best.ramMB += f.RAMMB
+		hosts = append(hosts, best.host.ID)
+	}
+	return hosts
+}
+
+// placeResize finds a host for a server growing from cur to next: its own
+// host when the difference fits there, else the roomiest other host of its
+// AZ that fits the whole target (a migration). It returns "" when none fits.
+func placeResize(usage []*hostUsage, srv *ecs.Server, cur, next *ecs.Flavor) string {
+	arch := flavorArch(next)
+	sort.SliceStable(usage, func(i, j int) bool { return usage[i].host.ID < usage[j].host.ID })
+	for _, u := range usage {
+		if u.host.ID == srv.HostID && u.host.Arch == arch &&
+			u.fits(max(0, next.VCPUs-cur.VCPUs), max(0, next.RAMMB-cur.RAMMB)) {
+			return u.host.ID
+		}
+	}
+	var best *hostUsage
+	for _, u := range usage {
+		if u.host.ID == srv.HostID || u.host.Arch != arch || !u.fits(next.VCPUs, next.RAMMB) {
+			continue
+		}
+		if best == nil || u.host.VCPUs-u.vcpus > best.host.VCPUs-best.vcpus {
+			best = u
+		}
+	}
+	if best == nil {
+		return ""
+	}
+	return best.host.ID
+}
+
+// checkQuota returns an ecs.CodeQuota error when adding n servers of
+// vcpus/ramMB each (or growing by that much, n = 0) would exceed the quota.
+func checkQuota(l *ecs.Limits, spot bool, n, vcpus, ramMB int) error {
+	used := [3]int{l.InstancesUsed, l.CoresUsed, l.RAMUsedMB}
+	if spot {
+		// Spot servers count against their own counters, which share the
+		// project's limits.
+		used = [3]int{l.SpotInstancesUsed, l.SpotCoresUsed, l.SpotRAMUsedMB}
+	}
+	limit := [3]int{l.Instances, l.Cores, l.RAMMB}
+	want := [3]int{n, vcpus, ramMB}
+	names := [3]string{"instances", "cores", "ram"}
+	for i := range 3 {
+		if want[i] <= 0 || limit[i] < 0 {
+			continue
+		}
+		if used[i]+want[i] > limit[i] {
+			return ecs.Errorf(ecs.CodeQuota, "Quota exceeded for %s: requested %d, used %d, limit %d.", names[i], want[i], used[i], limit[i])
+		}
+	}
+	return nil
+}

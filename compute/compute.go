@@ -1,0 +1,144 @@
+// Package compute implements ecsd's services: the rules of the ECS API
+// (validation in the documented order, quotas, capacity, the state machine)
+// on top of a Store. Every mutating method runs in one transaction that
+// writes the rows and enqueues the job that carries the change on, so that a
+// crash either loses the whole request or none of it.
+package compute
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha1"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"time"
+
+	ecs "github.com/ecsd-dev/ecsd"
+)
+
+// Store is the persistence compute needs. Methods that take a *sql.Tx run in
+// the caller's transaction.
+type Store interface {
+	BeginTx(ctx context.Context) (*sql.Tx, error)
+
+	InsertServer(ctx context.Context, tx *sql.Tx, s *ecs.Server) error
+	UpdateServer(ctx context.Context, tx *sql.Tx, s *ecs.Server) error
+	MarkServerDeleted(ctx context.Context, tx *sql.Tx, id string, at time.Time) error
+	ServerByID(ctx context.Context, tx *sql.Tx, projectID, id string) (*ecs.Server, error)
+	FindServers(ctx context.Context, tx *sql.Tx, f ecs.ServerFilter) ([]*ecs.Server, int, error)
+	ServersInProject(ctx context.Context, tx *sql.Tx, projectID string) ([]*ecs.Server, error)
+	ServersInAZ(ctx context.Context, tx *sql.Tx, az string) ([]*ecs.Server, error)
+
+	InsertJob(ctx context.Context, tx *sql.Tx, j *ecs.Job) error
+	UpdateJob(ctx context.Context, tx *sql.Tx, j *ecs.Job) error
+	JobByID(ctx context.Context, tx *sql.Tx, projectID, id string) (*ecs.Job, error)
+	SubJobs(ctx context.Context, tx *sql.Tx, parentID string) ([]*ecs.Job, error)
+
+	UpsertTenant(ctx context.Context, tx *sql.Tx, t *ecs.Tenant, q ecs.Quota, now time.Time) error
+	TenantByAccessKey(ctx context.Context, tx *sql.Tx, ak string) (*ecs.Tenant, ecs.Quota, error)
+	TenantByProject(ctx context.Context, tx *sql.Tx, projectID string) (*ecs.Tenant, ecs.Quota, error)
+
+	InsertVPC(ctx context.Context, tx *sql.Tx, v *ecs.VPC) error
+	InsertSubnet(ctx context.Context, tx *sql.Tx, s *ecs.Subnet) error
+	InsertSecurityGroup(ctx context.Context, tx *sql.Tx, g *ecs.SecurityGroup) error
+	VPCs(ctx context.Context, tx *sql.Tx, projectID string) ([]*ecs.VPC, error)
+	Subnets(ctx context.Context, tx *sql.Tx, projectID, vpcID string) ([]*ecs.Subnet, error)
+	SubnetByID(ctx context.Context, tx *sql.Tx, projectID, id string) (*ecs.Subnet, error)
+	NextHostNumber(ctx context.Context, tx *sql.Tx, subnetID string) (int, error)
+	SecurityGroups(ctx context.Context, tx *sql.Tx, projectID string) ([]*ecs.SecurityGroup, error)
+
+	ReplaceHosts(ctx context.Context, tx *sql.Tx, hosts []ecs.Host) error
+	Hosts(ctx context.Context, tx *sql.Tx, az string) ([]ecs.Host, error)
+
+	ClientToken(ctx context.Context, tx *sql.Tx, projectID, token string) (string, error)
+	PutClientToken(ctx context.Context, tx *sql.Tx, projectID, token, response string, nanos int64) error
+}
+
+// Queue enqueues the execution of a job inside the caller's transaction.
+type Queue interface {
+	Enqueue(ctx context.Context, tx *sql.Tx, jobs ...*ecs.Job) error
+}
+
+// Catalog is the flavor and image catalogue compute consults.
+type Catalog interface {
+	Flavor(id string) (*ecs.Flavor, bool)
+	Flavors() []*ecs.Flavor
+	Image(id string) (*ecs.Image, bool)
+	Images() []*ecs.Image
+	AZs() []ecs.AvailabilityZone
+	CheckResize(src, dst *ecs.Flavor, az string, xenDriversReady bool) error
+	ResizeTargets(src *ecs.Flavor, az string) []*ecs.Flavor
+	ImageFits(img *ecs.Image, f *ecs.Flavor) error
+}
+
+// Service implements ecs.ServerService, ecs.JobService, ecs.TenantService,
+// ecs.FlavorService, ecs.NetworkService and ecs.ImageService. It is safe for
+// concurrent use.
+type Service struct {
+	Store   Store
+	Queue   Queue
+	Catalog Catalog
+	Clock   ecs.Clock
+	Logger  *slog.Logger
+}
+
+var (
+	_ ecs.ServerService  = (*Service)(nil)
+	_ ecs.JobService     = (*Service)(nil)
+	_ ecs.TenantService  = (*Service)(nil)
+	_ ecs.FlavorService  = (*Service)(nil)
+	_ ecs.NetworkService = (*Service)(nil)
+	_ ecs.ImageService   = (*Service)(nil)
+)
+
+// inTx runs fn in a transaction and commits when it returns nil.
+func (s *Service) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.Store.BeginTx(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (s *Service) now() time.Time { return s.Clock.Now().UTC() }
+
+// NewUUID returns a random RFC 4122 version 4 UUID.
+func NewUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = (b[6] & 0x0f) | 0x40
+	b[8] = (b[8] & 0x3f) | 0x80
+	return formatUUID(b)
+}
+
+// DerivedUUID returns a stable version-5-style UUID for a name, so that the
+// default network of a project has the same IDs on every ecsd.
+func DerivedUUID(name string) string {
+	sum := sha1.Sum([]byte("ecsd:" + name))
+	var b [16]byte
+	copy(b[:], sum[:16])
+	b[6] = (b[6] & 0x0f) | 0x50
+	b[8] = (b[8] & 0x3f) | 0x80
+	return formatUUID(b)
+}
+
+func formatUUID(b [16]byte) string {
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// NewJobID returns a job ID in the 32-hex-character form Huawei uses.
+func NewJobID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,400 @@
+package compute
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	ecs "github.com/ecsd-dev/ecsd"
+)
+
+// CreateServers implements ecs.ServerService. It validates the request
+// (image, flavor, AZ, network, quota, capacity, in that order), then stores
+// the servers in BUILD with one createSingleServer sub-job each. A repeated
+// X-Client-Token returns the first call's result.
+func (s *Service) CreateServers(ctx context.Context, req *ecs.CreateServersRequest) (*ecs.CreateServersResult, error) {
+	var res *ecs.CreateServersResult
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if req.ClientToken != "" && !req.DryRun {
+			prev, err := s.Store.ClientToken(ctx, tx, req.ProjectID, req.ClientToken)
+			if err != nil {
+				return err
+			}
+			if prev != "" {
+				res = &ecs.CreateServersResult{}
+				return json.Unmarshal([]byte(prev), res)
+			}
+		}
+		var err error
+		res, err = s.createServers(ctx, tx, req)
+		if err != nil || req.DryRun || req.ClientToken == "" {
+			return err
+		}
+		return s.Store.PutClientToken(ctx, tx, req.ProjectID, req.ClientToken, mustJSON(res), s.now().UnixNano())
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (s *Service) createServers(ctx context.Context, tx *sql.Tx, req *ecs.CreateServersRequest) (*ecs.CreateServersResult, error) {
+	img, ok := s.Catalog.Image(req.ImageID)
+	if !ok {
+		return nil, ecs.Errorf(ecs.CodeImageNotFound, "Image %s could not be found.", req.ImageID)
+	}
+	flavor, ok := s.Catalog.Flavor(req.FlavorID)
+	if !ok {
+		return nil, ecs.Errorf(ecs.CodeFlavorNotFound, "Flavor %s could not be found.", req.FlavorID)
+	}
+	if err := s.Catalog.ImageFits(img, flavor); err != nil {
+		return nil, err
+	}
+	if req.CPUThreads != 0 {
+		if err := checkCPUThreads(flavor, req.CPUThreads); err != nil {
+			return nil, err
+		}
+	}
+	if req.ChargingMode == ecs.ChargingPrePaid && !req.AutoPay {
+		return nil, ecs.Errorf(ecs.CodeBadRequest,
+			"Yearly/monthly servers need extendparam.isAutoPay \"true\" in this version of ecsd; manual payment of orders is not supported yet.")
+	}
+	count := max(req.Count, 1)
+	az, hosts, err := s.chooseAZ(ctx, tx, req.AvailabilityZone, flavor, count)
+	if err != nil {
+		return nil, err
+	}
+	subnets := make([]*ecs.Subnet, 0, len(req.SubnetIDs))
+	for _, id := range req.SubnetIDs {
+		sn, err := s.Store.SubnetByID(ctx, tx, req.ProjectID, id)
+		if err != nil {
+			return nil, err
+		}
+		if sn == nil {
+			return nil, ecs.Errorf(ecs.CodeSubnetNotFound, "Subnet %s could not be found.", id)
+		}
+		if sn.VPCID != req.VPCID {
+			return nil, ecs.Errorf(ecs.CodeVPCMismatch, "vpcid %s differs from the VPC %s of subnet %s.", req.VPCID, sn.VPCID, id)
+		}
+		subnets = append(subnets, sn)
+	}
+	if len(subnets) == 0 {
+		return nil, ecs.Errorf(ecs.CodeBadRequest, "nics must contain at least one subnet.")
+	}
+	sgIDs, err := s.securityGroups(ctx, tx, req.ProjectID, req.SecurityGroups)
+	if err != nil {
+		return nil, err
+	}
+	limits, err := s.limits(ctx, tx, req.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	spot := req.ChargingMode == ecs.ChargingSpot
+	if err := checkQuota(limits, spot, count, count*flavor.VCPUs, count*flavor.RAMMB); err != nil {
+		return nil, err
+	}
+	if req.DryRun {
+		return &ecs.CreateServersResult{}, nil
+	}
+
+	now := s.now()
+	res := &ecs.CreateServersResult{}
+	if req.ChargingMode == ecs.ChargingPrePaid {
+		res.OrderID = newOrderID(now.Format("060102150405"))
+	}
+	size := req.RootVolumeSize
+	if size == 0 {
+		size = img.MinDiskGB
+	}
+	for i := range count {
+		name := req.Name
+		if count > 1 {
+			name = fmt.Sprintf("%s-%04d", req.Name, i+1)
+		}
+		ip, err := s.allocateIP(ctx, tx, subnets[0])
+		if err != nil {
+			return nil, err
+		}
+		srv := &ecs.Server{
+			ID: NewUUID(), ProjectID: req.ProjectID, Name: name, Description: req.Description,
+			FlavorID: flavor.ID, ImageID: img.ID, AvailabilityZone: az, HostID: hosts[i],
+			VMState: ecs.VMBuilding, TaskState: ecs.TaskScheduling, PowerState: ecs.PowerNoState,
+			ChargingMode: req.ChargingMode, OrderID: res.OrderID,
+			VPCID: req.VPCID, SubnetID: subnets[0].ID, PortID: NewUUID(), IPAddress: ip, MACAddress: newMAC(),
+			SecurityGroups: sgIDs, KeyName: req.KeyName, UserData: req.UserData,
+			Metadata: req.Metadata, Tags: req.Tags,
+			RootVolumeID: NewUUID(), RootVolumeType: req.RootVolumeType, RootVolumeSize: size,
+			CPUThreads: req.CPUThreads, Created: now, Updated: now,
+		}
+		if err := s.Store.InsertServer(ctx, tx, srv); err != nil {
+			return nil, err
+		}
+		res.ServerIDs = append(res.ServerIDs, srv.ID)
+	}
+	job, err := s.insertBatch(ctx, tx, req.ProjectID, ecs.JobCreateServer, ecs.JobCreateSingleServer, res.ServerIDs, nil)
+	if err != nil {
+		return nil, err
+	}
+	res.JobID = job.ID
+	return res, nil
+}
+
+// chooseAZ returns the AZ to create in (the requested one, or the first with
+// the flavor on sale and room for all servers) and a host per server.
+func (s *Service) chooseAZ(ctx context.Context, tx *sql.Tx, want string, f *ecs.Flavor, count int) (string, []string, error) {
+	var candidates []string
+	for _, az := range s.Catalog.AZs() {
+		if want == "" || az.Name == want {
+			candidates = append(candidates, az.Name)
+		}
+	}
+	if len(candidates) == 0 {
+		return "", nil, ecs.Errorf(ecs.CodeBadRequest, "Availability zone %s does not exist.", want)
+	}
+	var saleErr error
+	for _, az := range candidates {
+		if err := saleError(f, az); err != nil {
+			saleErr = err
+			continue
+		}
+		usage, err := s.usageInAZ(ctx, tx, az)
+		if err != nil {
+			return "", nil, err
+		}
+		if hosts := place(usage, f, count); hosts != nil {
+			return az, hosts, nil
+		}
+		saleErr = ecs.Errorf(ecs.CodeInsufficientCap,
+			"Insufficient capacity for flavor %s in availability zone %s; choose another flavor or availability zone.", f.ID, az)
+	}
+	return "", nil, saleErr
+}
+
+// saleError tells why f cannot be bought in az, or returns nil.
+func saleError(f *ecs.Flavor, az string) error {
+	switch f.SaleStatus(az) {
+	case ecs.SaleAbandon:
+		return ecs.Errorf(ecs.CodeFlavorAbandoned, "Flavor %s is abandoned.", f.ID)
+	case ecs.SaleSellout:
+		return ecs.Errorf(ecs.CodeInsufficientCap, "Flavor %s is sold out in availability zone %s.", f.ID, az)
+	}
+	if !f.OnSale(az) {
+		return ecs.Errorf(ecs.CodeFlavorNotFound, "Flavor %s is not available in availability zone %s.", f.ID, az)
+	}
+	return nil
+}
+
+func (s *Service) securityGroups(ctx context.Context, tx *sql.Tx, projectID string, ids []string) ([]string, error) {
+	all, err := s.Store.SecurityGroups(ctx, tx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		for _, g := range all {
+			if g.Name == "default" {
+				return []string{g.ID}, nil
+			}
+		}
+		return nil, nil
+	}
+	for _, id := range ids {
+		if !slices.ContainsFunc(all, func(g *ecs.SecurityGroup) bool { return g.ID == id }) {
+			return nil, ecs.Errorf(ecs.CodeNetworkInvalid, "Security group %s could not be found.", id)
+		}
+	}
+	return ids, nil
+}
+
+// allocateIP takes the next free address of a subnet.
+func (s *Service) allocateIP(ctx context.Context, tx *sql.Tx, sn *ecs.Subnet) (string, error) {
+	prefix, err := netip.ParsePrefix(sn.CIDR)
+	if err != nil {
+		return "", fmt.Errorf("subnet %s: cidr %q: %w", sn.ID, sn.CIDR, err)
+	}
+	n, err := s.Store.NextHostNumber(ctx, tx, sn.ID)
+	if err != nil {
+		return "", err
+	}
+	addr := prefix.Masked().Addr()
+	for range n {
+		addr = addr.Next()
+	}
+	if !prefix.Contains(addr.Next()) {
+		return "", ecs.Errorf("Ecs.0012", "Subnet %s has no free IP address left.", sn.ID)
+	}
+	return addr.String(), nil
+}
+
+func newMAC() string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("fa:16:3e:%02x:%02x:%02x", b[0], b[1], b[2])
+}
+
+func newOrderID(stamp string) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return strings.ToUpper(fmt.Sprintf("CS%s%X", stamp, b))
+}
+
+// FindServerByID implements ecs.ServerService.
+func (s *Service) FindServerByID(ctx context.Context, projectID, id string) (*ecs.Server, error) {
+	var srv *ecs.Server
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		srv, err = s.Store.ServerByID(ctx, tx, projectID, id)
+		return err
+	})
+	return srv, err
+}
+
+// FindServers implements ecs.ServerService.
+func (s *Service) FindServers(ctx context.Context, f ecs.ServerFilter) ([]*ecs.Server, int, error) {
+	var out []*ecs.Server
+	var n int
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, n, err = s.Store.FindServers(ctx, tx, f)
+		return err
+	})
+	return out, n, err
+}
+
+// DeleteServers implements ecs.ServerService. Every server must exist and be
+// idle; otherwise nothing is deleted.
+func (s *Service) DeleteServers(ctx context.Context, req *ecs.DeleteServersRequest) (string, error) {
+	var jobID string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		servers, err := s.idleServers(ctx, tx, req.ProjectID, req.ServerIDs)
+		if err != nil {
+			return err
+		}
+		for _, srv := range servers {
+			if srv.ChargingMode == ecs.ChargingPrePaid {
+				return ecs.Errorf(ecs.CodeChargingNotAllowed,
+					"Server %s is billed yearly/monthly; unsubscribe it instead of deleting it.", srv.ID)
+			}
+		}
+		for _, srv := range servers {
+			srv.TaskState = ecs.TaskDeleting
+			srv.Updated = s.now()
+			if err := s.Store.UpdateServer(ctx, tx, srv); err != nil {
+				return err
+			}
+		}
+		job, err := s.insertBatch(ctx, tx, req.ProjectID, ecs.JobDeleteServer, ecs.JobDeleteSingleServer, req.ServerIDs, nil)
+		if err != nil {
+			return err
+		}
+		jobID = job.ID
+		return nil
+	})
+	return jobID, err
+}
+
+// idleServers loads servers of a project, refusing unknown and busy ones.
+func (s *Service) idleServers(ctx context.Context, tx *sql.Tx, projectID string, ids []string) ([]*ecs.Server, error) {
+	out := make([]*ecs.Server, 0, len(ids))
+	for _, id := range ids {
+		srv, err := s.Store.ServerByID(ctx, tx, projectID, id)
+		if err != nil {
+			return nil, err
+		}
+		if srv.Busy() {
+			return nil, busyError(srv)
+		}
+		out = append(out, srv)
+	}
+	return out, nil
+}
+
+func busyError(srv *ecs.Server) error {
+	return &ecs.Error{Code: ecs.CodeBusy, Status: 409, Message: fmt.Sprintf(
+		"Instance[%s] is busy with task %s; retry when the running operation has finished.", srv.ID, srv.TaskState)}
+}
+
+// ActOnServers implements ecs.ServerService: batch start, stop and reboot.
+// Starting a running server or stopping a stopped one succeeds without
+// change; rebooting a stopped one, or acting on a server in ERROR, is
+// refused and nothing is done.
+func (s *Service) ActOnServers(ctx context.Context, req *ecs.ServerActionRequest) (string, error) {
+	var jobID string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		servers, err := s.idleServers(ctx, tx, req.ProjectID, req.ServerIDs)
+		if err != nil {
+			return err
+		}
+		params := make([]any, len(servers))
+		for i, srv := range servers {
+			p := ActionParams{Hard: req.Hard}
+			task, noop, err := actionTask(req.Action, req.Hard, srv)
+			if err != nil {
+				return err
+			}
+			p.Noop = noop
+			params[i] = p
+			if noop {
+				continue
+			}
+			srv.TaskState = task
+			srv.Updated = s.now()
+			if err := s.Store.UpdateServer(ctx, tx, srv); err != nil {
+				return err
+			}
+		}
+		typ, sub := ecs.JobBatchStart, ecs.JobStartServer
+		switch req.Action {
+		case ecs.ActionStop:
+			typ, sub = ecs.JobBatchStop, ecs.JobStopServer
+		case ecs.ActionReboot:
+			typ, sub = ecs.JobBatchReboot, ecs.JobRebootServer
+		}
+		job, err := s.insertBatch(ctx, tx, req.ProjectID, typ, sub, req.ServerIDs, params)
+		if err != nil {
+			return err
+		}
+		jobID = job.ID
+		return nil
+	})
+	return jobID, err
+}
+
+// actionTask returns the task state an action starts with, or noop when the
+// server is already where the action leads.
+func actionTask(action string, hard bool, srv *ecs.Server) (task string, noop bool, err error) {
+	if srv.Locked {
+		return "", false, ecs.Errorf(ecs.CodeLocked, "Instance[%s] is locked.", srv.ID)
+	}
+	status := srv.Status()
+	switch action {
+	case ecs.ActionStart:
+		switch status {
+		case ecs.StatusActive:
+			return "", true, nil
+		case ecs.StatusShutoff:
+			return ecs.TaskPoweringOn, false, nil
+		}
+	case ecs.ActionStop:
+		switch status {
+		case ecs.StatusShutoff:
+			return "", true, nil
+		case ecs.StatusActive:
+			return ecs.TaskPoweringOff, false, nil
+		}
+	case ecs.ActionReboot:
+		if status == ecs.StatusActive {
+			if hard {
+				return ecs.TaskRebootingHard, false, nil
+			}
+			return ecs.TaskRebooting, false, nil
+		}
+	default:
+		return "", false, ecs.Errorf(ecs.CodeBadRequest, "Unsupported action %q.", action)
+	}
+	return "", false, ecs.Errorf(ecs.CodeStateConflict, "Instance[%s] in status %s cannot %s.", srv.ID, status, action)
+}

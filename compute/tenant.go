@@ -1,0 +1,194 @@
+package compute
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+
+	ecs "github.com/ecsd-dev/ecsd"
+)
+
+// EnsureTenant creates or updates a tenant and gives its project the default
+// network every Huawei project starts with: a VPC, a subnet and a security
+// group, with IDs derived from the project ID so that they are the same on
+// every run.
+func (s *Service) EnsureTenant(ctx context.Context, t ecs.Tenant, q ecs.Quota) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		if err := s.Store.UpsertTenant(ctx, tx, &t, q, now); err != nil {
+			return err
+		}
+		vpcs, err := s.Store.VPCs(ctx, tx, t.ProjectID)
+		if err != nil || len(vpcs) > 0 {
+			return err
+		}
+		vpc := &ecs.VPC{ID: DerivedUUID(t.ProjectID + "/vpc"), ProjectID: t.ProjectID, Name: "vpc-default", CIDR: "192.168.0.0/16", Created: now}
+		subnet := &ecs.Subnet{ID: DerivedUUID(t.ProjectID + "/subnet"), ProjectID: t.ProjectID, VPCID: vpc.ID,
+			Name: "subnet-default", CIDR: "192.168.0.0/24", GatewayIP: "192.168.0.1", Created: now}
+		sg := &ecs.SecurityGroup{ID: DerivedUUID(t.ProjectID + "/sg"), ProjectID: t.ProjectID, Name: "default",
+			Description: "Default security group", VPCID: "", Created: now}
+		if err := s.Store.InsertVPC(ctx, tx, vpc); err != nil {
+			return err
+		}
+		if err := s.Store.InsertSubnet(ctx, tx, subnet); err != nil {
+			return err
+		}
+		return s.Store.InsertSecurityGroup(ctx, tx, sg)
+	})
+}
+
+// SetHosts replaces the simulated hosts.
+func (s *Service) SetHosts(ctx context.Context, hosts []ecs.Host) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error { return s.Store.ReplaceHosts(ctx, tx, hosts) })
+}
+
+// FindTenantByAccessKey implements ecs.TenantService.
+func (s *Service) FindTenantByAccessKey(ctx context.Context, ak string) (*ecs.Tenant, error) {
+	var t *ecs.Tenant
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		t, _, err = s.Store.TenantByAccessKey(ctx, tx, ak)
+		return err
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ecs.Errorf(ecs.CodeForbidden, "access key %s is unknown", ak)
+	}
+	return t, err
+}
+
+// Limits implements ecs.TenantService.
+func (s *Service) Limits(ctx context.Context, projectID string) (*ecs.Limits, error) {
+	var l *ecs.Limits
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		l, err = s.limits(ctx, tx, projectID)
+		return err
+	})
+	return l, err
+}
+
+func (s *Service) limits(ctx context.Context, tx *sql.Tx, projectID string) (*ecs.Limits, error) {
+	_, q, err := s.Store.TenantByProject(ctx, tx, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("limits of %s: %w", projectID, err)
+	}
+	servers, err := s.Store.ServersInProject(ctx, tx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	sgs, err := s.Store.SecurityGroups(ctx, tx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	l := &ecs.Limits{Quota: q, SecurityGroupsUsed: len(sgs)}
+	for _, srv := range servers {
+		cpus, ram := s.reservedShape(srv)
+		if srv.ChargingMode == ecs.ChargingSpot {
+			l.SpotInstancesUsed++
+			l.SpotCoresUsed += cpus
+			l.SpotRAMUsedMB += ram
+			continue
+		}
+		l.InstancesUsed++
+		l.CoresUsed += cpus
+		l.RAMUsedMB += ram
+	}
+	return l, nil
+}
+
+// reservedShape is what a server holds against quota and capacity: its
+// flavor, or the larger of its flavor and its resize target while a resize
+// is in progress.
+func (s *Service) reservedShape(srv *ecs.Server) (vcpus, ramMB int) {
+	if f, ok := s.Catalog.Flavor(srv.FlavorID); ok {
+		vcpus, ramMB = f.VCPUs, f.RAMMB
+	}
+	if srv.ResizeFlavorID != "" {
+		if f, ok := s.Catalog.Flavor(srv.ResizeFlavorID); ok {
+			vcpus, ramMB = max(vcpus, f.VCPUs), max(ramMB, f.RAMMB)
+		}
+	}
+	return vcpus, ramMB
+}
+
+// FindJobByID implements ecs.JobService.
+func (s *Service) FindJobByID(ctx context.Context, projectID, id string) (*ecs.Job, error) {
+	var j *ecs.Job
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		j, err = s.Store.JobByID(ctx, tx, projectID, id)
+		return err
+	})
+	return j, err
+}
+
+// FindFlavors implements ecs.FlavorService.
+func (s *Service) FindFlavors(ctx context.Context, f ecs.FlavorFilter) ([]*ecs.Flavor, error) {
+	var out []*ecs.Flavor
+	for _, fl := range s.Catalog.Flavors() {
+		if f.ID != nil && fl.ID != *f.ID {
+			continue
+		}
+		if f.AvailabilityZone != nil && !fl.OnSale(*f.AvailabilityZone) {
+			continue
+		}
+		if f.Marker != nil && fl.ID <= *f.Marker {
+			continue
+		}
+		out = append(out, fl)
+		if f.Limit > 0 && len(out) == f.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// FindFlavorByID implements ecs.FlavorService.
+func (s *Service) FindFlavorByID(ctx context.Context, id string) (*ecs.Flavor, error) {
+	if f, ok := s.Catalog.Flavor(id); ok {
+		return f, nil
+	}
+	return nil, ecs.Errorf(ecs.CodeFlavorNotFound, "Flavor %s could not be found.", id)
+}
+
+// FindVPCs implements ecs.NetworkService.
+func (s *Service) FindVPCs(ctx context.Context, projectID string) ([]*ecs.VPC, error) {
+	var out []*ecs.VPC
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = s.Store.VPCs(ctx, tx, projectID)
+		return err
+	})
+	return out, err
+}
+
+// FindSubnets implements ecs.NetworkService.
+func (s *Service) FindSubnets(ctx context.Context, projectID, vpcID string) ([]*ecs.Subnet, error) {
+	var out []*ecs.Subnet
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = s.Store.Subnets(ctx, tx, projectID, vpcID)
+		return err
+	})
+	return out, err
+}
+
+// FindSecurityGroups implements ecs.NetworkService.
+func (s *Service) FindSecurityGroups(ctx context.Context, projectID string) ([]*ecs.SecurityGroup, error) {
+	var out []*ecs.SecurityGroup
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = s.Store.SecurityGroups(ctx, tx, projectID)
+		return err
+	})
+	return out, err
+}
+
+// FindImages implements ecs.ImageService.
+func (s *Service) FindImages(ctx context.Context) ([]*ecs.Image, error) {
+	imgs := append([]*ecs.Image(nil), s.Catalog.Images()...)
+	sort.Slice(imgs, func(i, j int) bool { return imgs[i].Name < imgs[j].Name })
+	return imgs, nil
+}
