@@ -191,7 +191,7 @@ func splitStatements(body string) []string {
 // lock guarantees that no other process works them; call it before starting
 // the River client.
 func (d *DB) RescueInterruptedJobs(ctx context.Context) (int64, error) {
-	res, err := d.db.ExecContext(ctx, `UPDATE river_job SET state = 'available', attempted_by = NULL WHERE state = 'running'`)
+	res, err := d.db.ExecContext(ctx, `UPDATE river_job SET state = 'available', scheduled_at = datetime('now', 'subsec'), attempted_by = NULL WHERE state IN ('running', 'retryable')`)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: rescue interrupted jobs: %w", err)
 	}

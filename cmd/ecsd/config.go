@@ -126,8 +126,10 @@ func (t TenantConfig) Tenant() ecs.Tenant {
 }
 
 // FlavorConfig overrides one entry of the flavor catalogue: it adds a flavor,
-// changes one (zero fields keep the catalogue's values, ExtraSpecs are merged
-// into the catalogue's) or, with Remove, removes it.
+// changes one (zero VCPUs, RAMMB and Family keep the catalogue's values;
+// ExtraSpecs are merged into the flavor's, an empty value deleting the key)
+// or, with Remove and no other field, removes it. The catalogue checks the
+// IDs and families.
 type FlavorConfig struct {
 	ID         string
 	VCPUs      int
@@ -191,7 +193,7 @@ type setting struct {
 var settings = []setting{
 	{
 		key: "config", flag: "config", arg: "FILE", env: "ECSD_CONFIG",
-		help: "read settings from FILE: YAML (.yaml, .yml) or JSON (.json); other names are tried as JSON, then YAML",
+		help: "read settings from FILE: YAML if .yaml or .yml, JSON if .json, else either",
 		str:  func(c *Config) *string { return &c.ConfigFile },
 	},
 	{
@@ -499,7 +501,7 @@ func (c Config) Validate() error {
 			ids[f.ID] = i
 		}
 		if f.Remove {
-			if f.VCPUs != 0 || f.RAMMB != 0 || f.Family != "" || len(f.ExtraSpecs) > 0 {
+			if f.VCPUs != 0 || f.RAMMB != 0 || f.Family != "" || f.ExtraSpecs != nil {
 				fbad(": remove: true takes no other field than id")
 			}
 			continue

@@ -477,7 +477,7 @@ func TestLoadErrors(t *testing.T) {
 			"config file c.yaml: flavors[0].vcpus: must not be negative",
 			"config file c.yaml: flavors[0].ram: must not be negative",
 		}},
-		{name: "flavor remove with fields", file: "flavors:\n  - {id: a, vcpus: 2, remove: true}\n", want: []string{"config file c.yaml: flavors[0]: remove: true takes no other field than id"}},
+		{name: "flavor remove with fields", file: "flavors:\n  - {id: a, extra_specs: {}, remove: true}\n", want: []string{"config file c.yaml: flavors[0]: remove: true takes no other field than id"}},
 		{name: "flavor empty extra spec key", file: "flavors:\n  - {id: a, extra_specs: {'': x}}\n", want: []string{"config file c.yaml: flavors[0].extra_specs: empty key"}},
 		{name: "host fields", file: "hosts:\n  - {arch: ppc64le}\n", want: []string{
 			"config file c.yaml: hosts[0].id: must not be empty",

@@ -1,0 +1,322 @@
+package worker
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	ecs "github.com/ecsd-dev/ecsd"
+	"github.com/ecsd-dev/ecsd/driver"
+)
+
+// Store is the persistence the runner needs; methods that take a *sql.Tx run
+// in the caller's transaction.
+type Store interface {
+	BeginTx(ctx context.Context) (*sql.Tx, error)
+	ServerByID(ctx context.Context, tx *sql.Tx, projectID, id string) (*ecs.Server, error)
+	UpdateServer(ctx context.Context, tx *sql.Tx, s *ecs.Server) error
+	MarkServerDeleted(ctx context.Context, tx *sql.Tx, id string, at time.Time) error
+	JobByID(ctx context.Context, tx *sql.Tx, projectID, id string) (*ecs.Job, error)
+	UpdateJob(ctx context.Context, tx *sql.Tx, j *ecs.Job) error
+	SubJobs(ctx context.Context, tx *sql.Tx, parentID string) ([]*ecs.Job, error)
+}
+
+// Flavors looks flavors up by ID.
+type Flavors interface {
+	Flavor(id string) (*ecs.Flavor, bool)
+}
+
+// CompleteFunc marks the queue's job complete inside tx, the transaction
+// that ends the API job, so that both commit together.
+type CompleteFunc func(ctx context.Context, tx *sql.Tx) error
+
+// Runner carries API jobs through their phases: it records each phase (the
+// server's task state and the job's phase) before waiting the phase's
+// duration and calling the driver, so that after a crash a job resumes at
+// the phase it had reached. A driver failure fails the job and rolls the
+// server back; a store failure is returned for the queue to retry.
+type Runner struct {
+	Store   Store
+	Driver  driver.Driver
+	Flavors Flavors
+	Clock   ecs.Clock
+	Timing  Timing
+	Logger  *slog.Logger
+}
+
+// step is one phase of a job.
+type step struct {
+	task string // task state shown while the step runs
+	// act is the driver call made at the end of the step; an error fails
+	// the job.
+	act func(ctx context.Context, srv *ecs.Server) error
+	// after records what the step changed, in the transaction that enters
+	// the next step (or ends the job).
+	after func(srv *ecs.Server)
+}
+
+// plan is how a job runs: its steps, what success writes, and how a failure
+// is undone.
+type plan struct {
+	steps       []step
+	defaultCode string
+	finish      func(ctx context.Context, tx *sql.Tx, srv *ecs.Server) error
+	rollback    func(ctx context.Context, srv *ecs.Server)
+}
+
+// failure is a driver error that fails the job (as opposed to a store error,
+// which the queue retries).
+type failure struct {
+	code, reason string
+}
+
+// Run carries job jobID on from where it stands until it ends. giveUp says
+// that the queue will not retry again: a store error then still fails the
+// job and rolls it back, so that no server stays in a transitional state.
+func (r *Runner) Run(ctx context.Context, jobID string, giveUp bool, complete CompleteFunc) error {
+	job, srv, err := r.load(ctx, jobID)
+	if err != nil {
+		return err
+	}
+	if job.Done() {
+		return nil
+	}
+	p, err := r.plan(job, srv)
+	if err != nil {
+		return r.end(ctx, job, nil, &failure{code: ecs.CodeInternal, reason: err.Error()}, complete)
+	}
+	if p == nil { // nothing to do: the server is already where the job leads
+		return r.end(ctx, job, &plan{}, nil, complete)
+	}
+	err = r.walk(ctx, job, p)
+	var f *failure
+	switch {
+	case err == nil:
+		return r.end(ctx, job, p, nil, complete)
+	case errors.As(err, &f):
+	case ctx.Err() != nil:
+		return err
+	case giveUp:
+		f = &failure{code: ecs.CodeInternal, reason: "internal error: " + err.Error()}
+	default:
+		return err
+	}
+	r.Logger.Info("job failed", "job_id", job.ID, "type", job.Type, "server_id", job.ServerID, "error_code", f.code, "reason", f.reason)
+	if p.rollback != nil {
+		if cur, err := r.server(ctx, job); err == nil && cur != nil {
+			p.rollback(ctx, cur)
+		}
+	}
+	return r.end(ctx, job, p, f, complete)
+}
+
+func (r *Runner) load(ctx context.Context, jobID string) (*ecs.Job, *ecs.Server, error) {
+	var job *ecs.Job
+	var srv *ecs.Server
+	err := r.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if job, err = r.Store.JobByID(ctx, tx, "", jobID); err != nil {
+			return err
+		}
+		if job.ServerID != "" && !job.Done() {
+			srv, err = r.Store.ServerByID(ctx, tx, "", job.ServerID)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("load job %s: %w", jobID, err)
+	}
+	return job, srv, nil
+}
+
+func (r *Runner) server(ctx context.Context, job *ecs.Job) (*ecs.Server, error) {
+	var srv *ecs.Server
+	err := r.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		srv, err = r.Store.ServerByID(ctx, tx, "", job.ServerID)
+		return err
+	})
+	return srv, err
+}
+
+// walk runs the steps from the one the job had reached.
+func (r *Runner) walk(ctx context.Context, job *ecs.Job, p *plan) error {
+	start := 0
+	for i, st := range p.steps {
+		if st.task == job.Phase {
+			start = i
+		}
+	}
+	for i := start; i < len(p.steps); i++ {
+		st := p.steps[i]
+		var srv *ecs.Server
+		err := r.inTx(ctx, func(tx *sql.Tx) error {
+			var err error
+			if srv, err = r.Store.ServerByID(ctx, tx, "", job.ServerID); err != nil {
+				return err
+			}
+			if i > 0 && job.Phase == p.steps[i-1].task && p.steps[i-1].after != nil {
+				p.steps[i-1].after(srv)
+			}
+			srv.TaskState = st.task
+			srv.Updated = r.Clock.Now()
+			if err := r.Store.UpdateServer(ctx, tx, srv); err != nil {
+				return err
+			}
+			return r.setPhase(ctx, tx, job, st.task)
+		})
+		if err != nil {
+			return err
+		}
+		if err := r.Clock.Sleep(ctx, r.Timing[st.task]); err != nil {
+			return err
+		}
+		if st.act == nil {
+			continue
+		}
+		if err := st.act(ctx, srv); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			code := ecs.ErrorCode(err)
+			if code == "" {
+				code = p.defaultCode
+			}
+			return &failure{code: code, reason: fmt.Sprintf("%s failed at %s: %s", job.Type, st.task, causeText(err))}
+		}
+	}
+	return nil
+}
+
+func (f *failure) Error() string { return f.code + ": " + f.reason }
+
+func causeText(err error) string {
+	var e *ecs.Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
+}
+
+// setPhase records the phase a job has entered and marks it (and its
+// parent) RUNNING.
+func (r *Runner) setPhase(ctx context.Context, tx *sql.Tx, job *ecs.Job, phase string) error {
+	job.Phase = phase
+	if job.Status == ecs.JobInit {
+		job.Status = ecs.JobRunning
+		if job.ParentID != "" {
+			parent, err := r.Store.JobByID(ctx, tx, "", job.ParentID)
+			if err != nil {
+				return err
+			}
+			if parent.Status == ecs.JobInit {
+				parent.Status = ecs.JobRunning
+				if err := r.Store.UpdateJob(ctx, tx, parent); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return r.Store.UpdateJob(ctx, tx, job)
+}
+
+// end writes the outcome of a job: on success the last step's changes and
+// the plan's finish; on failure the rollback's server state; then the job's
+// status, its parent's when it was the last sub-job, and the queue's
+// completion, in one transaction.
+func (r *Runner) end(ctx context.Context, job *ecs.Job, p *plan, f *failure, complete CompleteFunc) error {
+	return r.inTx(ctx, func(tx *sql.Tx) error {
+		now := r.Clock.Now()
+		if job.ServerID != "" && p != nil && f == nil {
+			srv, err := r.Store.ServerByID(ctx, tx, "", job.ServerID)
+			if err != nil {
+				return err
+			}
+			if n := len(p.steps); n > 0 && job.Phase == p.steps[n-1].task && p.steps[n-1].after != nil {
+				p.steps[n-1].after(srv)
+			}
+			srv.TaskState = ecs.TaskNone
+			srv.Updated = now
+			if p.finish != nil {
+				if err := p.finish(ctx, tx, srv); err != nil {
+					return err
+				}
+			} else if err := r.Store.UpdateServer(ctx, tx, srv); err != nil {
+				return err
+			}
+		}
+		job.Status, job.EndTime = ecs.JobSuccess, now
+		if f != nil {
+			job.Status, job.ErrorCode, job.FailReason = ecs.JobFail, f.code, f.reason
+		}
+		if err := r.Store.UpdateJob(ctx, tx, job); err != nil {
+			return err
+		}
+		if err := r.endParent(ctx, tx, job, now); err != nil {
+			return err
+		}
+		if complete != nil {
+			return complete(ctx, tx)
+		}
+		return nil
+	})
+}
+
+// endParent ends a batch job once its last sub-job has ended: SUCCESS when
+// every sub-job succeeded, else FAIL with the first failure's code.
+func (r *Runner) endParent(ctx context.Context, tx *sql.Tx, job *ecs.Job, now time.Time) error {
+	if job.ParentID == "" {
+		return nil
+	}
+	parent, err := r.Store.JobByID(ctx, tx, "", job.ParentID)
+	if err != nil || parent.Done() {
+		return err
+	}
+	failed := 0
+	for _, sub := range parent.SubJobs {
+		if sub.ID == job.ID {
+			sub = job
+		}
+		if !sub.Done() {
+			return nil
+		}
+		if sub.Status == ecs.JobFail {
+			if failed == 0 {
+				parent.ErrorCode, parent.FailReason = sub.ErrorCode, sub.FailReason
+			}
+			failed++
+		}
+	}
+	parent.Status, parent.EndTime = ecs.JobSuccess, now
+	if failed > 0 {
+		parent.Status = ecs.JobFail
+		if failed > 1 {
+			parent.FailReason = fmt.Sprintf("%d of %d sub-jobs failed; first: %s", failed, len(parent.SubJobs), parent.FailReason)
+		}
+	}
+	return r.Store.UpdateJob(ctx, tx, parent)
+}
+
+func (r *Runner) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := r.Store.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func decodeParams(job *ecs.Job, v any) error {
+	if err := json.Unmarshal([]byte(job.Params), v); err != nil {
+		return fmt.Errorf("job %s: params: %w", job.ID, err)
+	}
+	return nil
+}
+
