@@ -1,0 +1,245 @@
+// Package httpapi serves the Huawei Cloud APIs that ecsd emulates: the ECS
+// API and the thin VPC and IMS slices around it, in Huawei's wire format. It
+// authenticates every request (SDK-HMAC-SHA256), routes it, decodes and
+// validates it into a domain request, calls the ecs services and encodes the
+// answer. Every error leaves through one function, writeError.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	ecs "github.com/ecsd-dev/ecsd"
+	"github.com/ecsd-dev/ecsd/signature"
+)
+
+// MaxBodyBytes is the largest request body accepted.
+const MaxBodyBytes = 1 << 20
+
+// Services are the domain services the API calls.
+type Services struct {
+	Servers  ecs.ServerService
+	Jobs     ecs.JobService
+	Tenants  ecs.TenantService
+	Flavors  ecs.FlavorService
+	Networks ecs.NetworkService
+	Images   ecs.ImageService
+}
+
+// Server is the HTTP server of the Huawei APIs.
+type Server struct {
+	Services
+	Logger *slog.Logger
+	// Now is the clock signatures are checked against.
+	Now func() time.Time
+	// MaxSkew bounds the difference between X-Sdk-Date and Now.
+	MaxSkew time.Duration
+	// Extra are routes served beside the Huawei APIs (e.g. the control API),
+	// keyed by ServeMux pattern; they are not authenticated here.
+	Extra map[string]http.Handler
+
+	ln      net.Listener
+	srv     *http.Server
+	mux     *http.ServeMux
+	handler http.Handler
+	verify  *signature.Verifier
+}
+
+// NewServer returns a Server for services; call Handler or Open.
+func NewServer(svc Services, logger *slog.Logger) *Server {
+	return &Server{Services: svc, Logger: logger, Now: time.Now, MaxSkew: signature.DefaultMaxSkew}
+}
+
+// Handler returns the http.Handler serving every route.
+func (s *Server) Handler() http.Handler {
+	if s.handler == nil {
+		s.verify = &signature.Verifier{Lookup: s.lookupSecret, Now: s.Now, MaxSkew: s.MaxSkew}
+		s.mux = http.NewServeMux()
+		s.routes()
+		for pattern, h := range s.Extra {
+			s.mux.Handle(pattern, h)
+		}
+		s.handler = http.HandlerFunc(s.serve)
+	}
+	return s.handler
+}
+
+// Open listens on addr and serves in the background until Close.
+func (s *Server) Open(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	s.ln = ln
+	s.srv = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.Logger.Error("http server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// URL returns the base URL the server listens on, e.g. http://127.0.0.1:8787.
+func (s *Server) URL() string {
+	if s.ln == nil {
+		return ""
+	}
+	return "http://" + s.ln.Addr().String()
+}
+
+// Close stops accepting requests and waits for those in flight, up to ctx.
+func (s *Server) Close(ctx context.Context) error {
+	if s.srv == nil {
+		return nil
+	}
+	return s.srv.Shutdown(ctx)
+}
+
+type ctxKey int
+
+const (
+	tenantKey ctxKey = iota
+	requestIDKey
+)
+
+// tenantFrom returns the authenticated tenant of a request.
+func tenantFrom(ctx context.Context) *ecs.Tenant {
+	t, _ := ctx.Value(tenantKey).(*ecs.Tenant)
+	return t
+}
+
+func requestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// serve is the outermost handler: request ID, panic recovery, routing
+// (an unknown route is the gateway's APIGW.0101) and access logging.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	reqID := newRequestID()
+	w.Header().Set("X-Request-Id", reqID)
+	ctx := context.WithValue(r.Context(), requestIDKey, reqID)
+	r = r.WithContext(ctx)
+	rec := &statusRecorder{ResponseWriter: w}
+	defer func() {
+		if v := recover(); v != nil {
+			s.Logger.Error("panic", "request_id", reqID, "method", r.Method, "path", r.URL.Path, "panic", v)
+			if rec.status == 0 {
+				s.writeError(rec, r, errors.New("panic"))
+			}
+		}
+		s.Logger.Debug("request", "request_id", reqID, "method", r.Method, "path", r.URL.Path,
+			"status", rec.status, "duration", time.Since(start))
+	}()
+	// Handler only finds the route; ServeHTTP sets the path values.
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.writeGatewayError(rec, r, http.StatusNotFound, "APIGW.0101",
+			"The API does not exist or has not been published in the environment.")
+		return
+	}
+	s.mux.ServeHTTP(rec, r)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// lookupSecret finds the secret key of an access key for the verifier.
+func (s *Server) lookupSecret(ctx context.Context, ak string) (string, bool, error) {
+	t, err := s.Tenants.FindTenantByAccessKey(ctx, ak)
+	if ecs.ErrorCode(err) != "" {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return t.SecretKey, true, nil
+}
+
+// apiFunc is a Huawei API handler: it writes a success response or returns
+// an error for writeError.
+type apiFunc func(w http.ResponseWriter, r *http.Request, body []byte) error
+
+// authed wraps an API handler: it reads the body (bounded), verifies the
+// signature, checks that the path's project (if any) is the caller's, and
+// sends any error through writeError.
+func (s *Server) authed(h apiFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := readBody(w, r)
+		if err != nil {
+			s.writeGatewayError(w, r, http.StatusRequestEntityTooLarge, "APIGW.0201", "Request entity too large.")
+			return
+		}
+		ak, err := s.verify.Verify(r.Context(), r, body)
+		var authErr *signature.Error
+		if errors.As(err, &authErr) {
+			s.writeGatewayError(w, r, authErr.Status, authErr.Code, authErr.Message)
+			return
+		}
+		if err != nil {
+			s.writeError(w, r, fmt.Errorf("verify signature: %w", err))
+			return
+		}
+		t, err := s.Tenants.FindTenantByAccessKey(r.Context(), ak)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if pid := r.PathValue("project_id"); pid != "" && pid != t.ProjectID {
+			s.writeError(w, r, ecs.Errorf(ecs.CodeProjectMismatch,
+				"The project ID %s in the URL does not belong to the caller's credentials.", pid))
+			return
+		}
+		if hp := r.Header.Get("X-Project-Id"); hp != "" && hp != t.ProjectID {
+			s.writeError(w, r, ecs.Errorf(ecs.CodeProjectMismatch,
+				"The X-Project-Id header %s does not belong to the caller's credentials.", hp))
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), tenantKey, t))
+		if err := h(w, r, body); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+}

@@ -1,0 +1,216 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	ecs "github.com/ecsd-dev/ecsd"
+)
+
+func (s *Server) createServersV1(w http.ResponseWriter, r *http.Request, body []byte) error {
+	return s.createServers(w, r, body, "v1")
+}
+
+func (s *Server) createServersV11(w http.ResponseWriter, r *http.Request, body []byte) error {
+	return s.createServers(w, r, body, "v1.1")
+}
+
+// createServers serves CreatePostPaidServers (v1) and CreateServers (v1.1).
+func (s *Server) createServers(w http.ResponseWriter, r *http.Request, body []byte, version string) error {
+	req, err := decodeCreateServers(body, r.PathValue("project_id"), version)
+	if err != nil {
+		return err
+	}
+	req.ClientToken = r.Header.Get("X-Client-Token")
+	res, err := s.Servers.CreateServers(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	if req.DryRun {
+		w.WriteHeader(http.StatusAccepted)
+		return nil
+	}
+	out := newCreateServersResult(res)
+	if version == "v1" {
+		out.OrderID = ""
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// showServer serves ShowServer.
+func (s *Server) showServer(w http.ResponseWriter, r *http.Request, _ []byte) error {
+	pid := r.PathValue("project_id")
+	srv, err := s.Servers.FindServerByID(r.Context(), pid, r.PathValue("server_id"))
+	if err != nil {
+		return err
+	}
+	views, err := s.views(r.Context(), pid, []*ecs.Server{srv})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, showServerBody{Server: newServerDetail(views[0])})
+	return nil
+}
+
+// listServersV1 serves ListServersDetails.
+func (s *Server) listServersV1(w http.ResponseWriter, r *http.Request, _ []byte) error {
+	pid := r.PathValue("project_id")
+	f, err := parseServerFilterV1(r.URL.Query(), pid)
+	if err != nil {
+		return err
+	}
+	servers, total, err := s.Servers.FindServers(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	views, err := s.views(r.Context(), pid, servers)
+	if err != nil {
+		return err
+	}
+	out := make([]serverDetail, len(views))
+	for i, v := range views {
+		out[i] = newServerDetail(v)
+	}
+	writeJSON(w, http.StatusOK, listServersDetailsBody{Count: total, Servers: out})
+	return nil
+}
+
+// listServersV11 serves ListCloudServers.
+func (s *Server) listServersV11(w http.ResponseWriter, r *http.Request, _ []byte) error {
+	pid := r.PathValue("project_id")
+	q := r.URL.Query()
+	f, expect, err := parseServerFilterV11(q, pid)
+	if err != nil {
+		return err
+	}
+	servers, _, err := s.Servers.FindServers(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	views, err := s.views(r.Context(), pid, servers)
+	if err != nil {
+		return err
+	}
+	out := make([]cloudServer, len(views))
+	for i, v := range views {
+		out[i] = newCloudServer(v, expect)
+	}
+	links := []pageLink{}
+	if f.Limit > 0 && len(servers) == f.Limit {
+		q.Set("marker", servers[len(servers)-1].ID)
+		links = append(links, pageLink{Href: "/v1.1/" + pid + "/cloudservers/detail?" + q.Encode(), Rel: "next"})
+	}
+	writeJSON(w, http.StatusOK, listCloudServersBody{Servers: out, ServersLinks: links, RequestID: requestIDFrom(r.Context())})
+	return nil
+}
+
+// views joins servers with their flavors, images and security groups.
+func (s *Server) views(ctx context.Context, projectID string, servers []*ecs.Server) ([]serverView, error) {
+	sgs, err := s.Networks.FindSecurityGroups(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	sgByID := make(map[string]*ecs.SecurityGroup, len(sgs))
+	for _, g := range sgs {
+		sgByID[g.ID] = g
+	}
+	imgs, err := s.Images.FindImages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	imgByID := make(map[string]*ecs.Image, len(imgs))
+	for _, img := range imgs {
+		imgByID[img.ID] = img
+	}
+	out := make([]serverView, len(servers))
+	for i, srv := range servers {
+		f, err := s.Flavors.FindFlavorByID(ctx, srv.FlavorID)
+		if err != nil {
+			f = &ecs.Flavor{ID: srv.FlavorID, Name: srv.FlavorID}
+		}
+		v := serverView{Server: srv, Flavor: f, Image: imgByID[srv.ImageID]}
+		for _, id := range srv.SecurityGroups {
+			if g := sgByID[id]; g != nil {
+				v.SecurityGroups = append(v.SecurityGroups, g)
+			}
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// deleteServers serves DeleteServers.
+func (s *Server) deleteServers(w http.ResponseWriter, r *http.Request, body []byte) error {
+	req, err := decodeDeleteServers(body, r.PathValue("project_id"))
+	if err != nil {
+		return err
+	}
+	jobID, err := s.Servers.DeleteServers(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, jobResult{JobID: jobID})
+	return nil
+}
+
+// actOnServers serves BatchStartServers, BatchStopServers and
+// BatchRebootServers, which share one path.
+func (s *Server) actOnServers(w http.ResponseWriter, r *http.Request, body []byte) error {
+	req, err := decodeServerAction(body, r.PathValue("project_id"))
+	if err != nil {
+		return err
+	}
+	jobID, err := s.Servers.ActOnServers(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, jobResult{JobID: jobID})
+	return nil
+}
+
+func (s *Server) resizeV1(w http.ResponseWriter, r *http.Request, body []byte) error {
+	return s.resize(w, r, body, "v1")
+}
+
+func (s *Server) resizeV11(w http.ResponseWriter, r *http.Request, body []byte) error {
+	return s.resize(w, r, body, "v1.1")
+}
+
+// resize serves ResizePostPaidServer (v1) and ResizeServer (v1.1). A dry
+// run that passes is answered 202 with no body.
+func (s *Server) resize(w http.ResponseWriter, r *http.Request, body []byte, version string) error {
+	req, err := decodeResize(body, r.PathValue("project_id"), r.PathValue("server_id"), version)
+	if err != nil {
+		return err
+	}
+	jobID, err := s.Servers.ResizeServer(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	if req.DryRun {
+		w.WriteHeader(http.StatusAccepted)
+		return nil
+	}
+	writeJSON(w, http.StatusOK, jobResult{JobID: jobID})
+	return nil
+}
+
+// listResizeFlavors serves ListResizeFlavors.
+func (s *Server) listResizeFlavors(w http.ResponseWriter, r *http.Request, _ []byte) error {
+	pid := r.PathValue("project_id")
+	req, err := parseResizeFlavorsQuery(r.URL.Query(), pid)
+	if err != nil {
+		return err
+	}
+	flavors, err := s.Servers.ResizeFlavors(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	out := make([]resizeFlavor, len(flavors))
+	for i, f := range flavors {
+		out[i] = newResizeFlavor(f, pid)
+	}
+	writeJSON(w, http.StatusOK, listResizeFlavorsBody{Flavors: out})
+	return nil
+}

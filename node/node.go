@@ -1,0 +1,230 @@
+// Package node assembles one ecsd node from its parts: the SQLite store, the
+// flavor catalogue, the driver, the compute service, the River job queue and
+// the HTTP server. cmd/ecsd builds a Config from flags, environment and file
+// and runs a Node; tests run Nodes in-process.
+package node
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+
+	ecs "github.com/ecsd-dev/ecsd"
+	"github.com/ecsd-dev/ecsd/catalog"
+	"github.com/ecsd-dev/ecsd/compute"
+	"github.com/ecsd-dev/ecsd/driver"
+	"github.com/ecsd-dev/ecsd/driver/sim"
+	"github.com/ecsd-dev/ecsd/httpapi"
+	"github.com/ecsd-dev/ecsd/sqlite"
+	"github.com/ecsd-dev/ecsd/worker"
+)
+
+// TenantQuota is a tenant with its quota.
+type TenantQuota struct {
+	Tenant ecs.Tenant
+	Quota  ecs.Quota
+}
+
+// Config is a node's resolved settings.
+type Config struct {
+	Listen  string // e.g. 127.0.0.1:8787; 127.0.0.1:0 picks a free port
+	DataDir string // "" = ephemeral in-memory store
+	Region  string
+	// Timing is the timing profile's name and PhaseOverrides its per-phase
+	// replacements.
+	Timing         string
+	PhaseOverrides map[string]time.Duration
+	Driver         string
+	Tenants        []TenantQuota
+	// DevTenant marks the first tenant as the development tenant, whose
+	// credentials the banner prints.
+	DevTenant bool
+	Flavors   []catalog.FlavorOverride
+	Hosts     []ecs.Host // empty = the catalogue's default hosts
+	Version   string
+}
+
+// Node is a running ecsd: it owns the database, the job queue, the driver
+// and the HTTP server, and closes them in the reverse order.
+type Node struct {
+	Config Config
+	Logger *slog.Logger
+	Out    io.Writer // where the start-up banner goes
+
+	DB      *sqlite.DB
+	Catalog *catalog.Catalog
+	Driver  driver.Driver
+	Service *compute.Service
+	River   *river.Client[*sql.Tx]
+	HTTP    *httpapi.Server
+	Clock   ecs.Clock
+}
+
+// New returns a Node for cfg; Run starts it.
+func New(cfg Config, logger *slog.Logger, out io.Writer) *Node {
+	return &Node{Config: cfg, Logger: logger, Out: out, Clock: ecs.RealClock{}}
+}
+
+// Run opens the store, recovers interrupted work, starts the job queue and
+// serves HTTP on Config.Listen. It returns once ecsd is ready.
+func (m *Node) Run(ctx context.Context) error {
+	cfg := m.Config
+	dataDir := cfg.DataDir
+	db, err := sqlite.Open(ctx, dataDir)
+	if err != nil {
+		return err
+	}
+	m.DB = db
+
+	if m.Catalog, err = catalog.New(cfg.Region, cfg.Flavors); err != nil {
+		return fmt.Errorf("flavor catalogue: %w", err)
+	}
+	timing, err := worker.Profile(cfg.Timing, cfg.PhaseOverrides)
+	if err != nil {
+		return err
+	}
+	var drivers driver.Registry
+	drivers.Register(sim.Name, func() (driver.Driver, error) {
+		return sim.New(sim.Options{Sleep: m.Clock.Sleep}), nil
+	})
+	if m.Driver, err = drivers.Open(cfg.Driver); err != nil {
+		return err
+	}
+
+	m.Service = &compute.Service{Store: db, Catalog: m.Catalog, Clock: m.Clock, Logger: m.Logger}
+	for _, t := range cfg.Tenants {
+		if err := m.Service.EnsureTenant(ctx, t.Tenant, t.Quota); err != nil {
+			return err
+		}
+	}
+	if err := m.Service.SetHosts(ctx, m.hosts()); err != nil {
+		return err
+	}
+	if err := m.recoverDriver(ctx); err != nil {
+		return err
+	}
+	rescued, err := db.RescueInterruptedJobs(ctx)
+	if err != nil {
+		return err
+	}
+	if rescued > 0 {
+		m.Logger.Info("resuming jobs interrupted by the last shutdown", "count", rescued)
+	}
+
+	runner := &worker.Runner{Store: db, Driver: m.Driver, Flavors: m.Catalog, Clock: m.Clock, Timing: timing, Logger: m.Logger}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &worker.Worker[*riversqlite.Driver]{Runner: runner})
+	m.River, err = river.NewClient(riversqlite.New(db.SQL()), &river.Config{
+		Logger:               m.Logger.With("component", "river"),
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 100}},
+		Workers:              workers,
+		FetchCooldown:        5 * time.Millisecond,
+		FetchPollInterval:    20 * time.Millisecond,
+		JobTimeout:           -1,
+		RescueStuckJobsAfter: 24 * time.Hour,
+		RetryPolicy:          worker.RetryPolicy{},
+		PollOnly:             true,
+	})
+	if err != nil {
+		return fmt.Errorf("river: %w", err)
+	}
+	m.Service.Queue = &worker.Queue{Client: m.River}
+	if err := m.River.Start(ctx); err != nil {
+		return fmt.Errorf("river: start: %w", err)
+	}
+
+	m.HTTP = httpapi.NewServer(httpapi.Services{
+		Servers: m.Service, Jobs: m.Service, Tenants: m.Service,
+		Flavors: m.Service, Networks: m.Service, Images: m.Service,
+	}, m.Logger)
+	m.HTTP.Now = m.Clock.Now
+	if err := m.HTTP.Open(cfg.Listen); err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	m.banner(dataDir)
+	return nil
+}
+
+// hosts returns the configured simulated hosts, or the catalogue's.
+func (m *Node) hosts() []ecs.Host {
+	if len(m.Config.Hosts) > 0 {
+		return m.Config.Hosts
+	}
+	var out []ecs.Host
+	for _, h := range m.Catalog.Hosts() {
+		out = append(out, ecs.Host{ID: h.ID, AZ: h.AZ, VCPUs: h.VCPUs, RAMMB: h.RAMMB, Arch: h.Arch})
+	}
+	return out
+}
+
+// recoverDriver tells the driver about the servers the store knows, so that
+// a restarted ecsd can keep operating them.
+func (m *Node) recoverDriver(ctx context.Context) error {
+	tx, err := m.DB.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	servers, err := m.DB.AllServers(ctx, tx)
+	if err != nil {
+		return err
+	}
+	var insts []driver.Instance
+	for _, s := range servers {
+		if s.VMState == ecs.VMBuilding && s.PowerState == ecs.PowerNoState {
+			continue // never spawned; its create job spawns it
+		}
+		f, ok := m.Catalog.Flavor(s.FlavorID)
+		if !ok {
+			continue
+		}
+		insts = append(insts, driver.Instance{ID: s.ID, Name: s.Name, ImageID: s.ImageID, HostID: s.HostID,
+			Shape:   driver.Shape{FlavorID: f.ID, VCPUs: f.VCPUs, RAMMB: f.RAMMB},
+			Running: s.PowerState == ecs.PowerRunning})
+	}
+	return m.Driver.Recover(ctx, insts)
+}
+
+func (m *Node) banner(dataDir string) {
+	store := "sqlite " + m.DB.Path()
+	if dataDir == "" {
+		store = "sqlite in memory (ephemeral)"
+	}
+	fmt.Fprintf(m.Out, "ecsd %s listening on %s\n", m.Config.Version, m.HTTP.URL())
+	fmt.Fprintf(m.Out, "  store:   %s\n  driver:  %s\n  timing:  %s\n", store, m.Driver.Name(), m.Config.Timing)
+	if m.Config.DevTenant && len(m.Config.Tenants) > 0 {
+		t := m.Config.Tenants[0].Tenant
+		fmt.Fprintf(m.Out, "development tenant (do not use beyond loopback):\n")
+		fmt.Fprintf(m.Out, "  endpoint:   %s\n  region:     %s\n  project ID: %s\n  domain ID:  %s\n",
+			m.HTTP.URL(), t.ProjectName, t.ProjectID, t.DomainID)
+		fmt.Fprintf(m.Out, "  access key: %s\n  secret key: %s\n", t.AccessKey, t.SecretKey)
+	}
+}
+
+// Close stops serving, stops the job queue (running jobs are interrupted and
+// resume on the next start) and closes the database. It is idempotent.
+func (m *Node) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var errs []error
+	if m.HTTP != nil {
+		errs = append(errs, m.HTTP.Close(ctx))
+		m.HTTP = nil
+	}
+	if m.River != nil {
+		errs = append(errs, m.River.StopAndCancel(ctx))
+		m.River = nil
+	}
+	if m.DB != nil {
+		errs = append(errs, m.DB.Close())
+		m.DB = nil
+	}
+	return errors.Join(errs...)
+}
