@@ -68,10 +68,10 @@ func testServer() *ecs.Server {
 		IPAddress: "192.168.0.219", MACAddress: "fa:16:3e:09:31:dc",
 		SecurityGroups: []string{testSGID, "0a1b2c3d-0000-0000-0000-000000000000"},
 		KeyName:        "KeyPair-test", UserData: "IyEvYmluL2Jhc2gK",
-		Metadata:       map[string]string{"owner": "team-a", "charging_mode": "spoofed"},
-		Tags:           []string{"env=dev"},
-		RootVolumeID:   "2f5b14ed-2889-4d92-aeab-f03771f827a5", RootVolumeType: "SSD", RootVolumeSize: 40,
-		Created:        testTime.Add(-time.Hour), Updated: testTime, LaunchedAt: testTime.Add(-50 * time.Minute),
+		Metadata:     map[string]string{"owner": "team-a", "charging_mode": "spoofed"},
+		Tags:         []string{"env=dev"},
+		RootVolumeID: "2f5b14ed-2889-4d92-aeab-f03771f827a5", RootVolumeType: "SSD", RootVolumeSize: 40,
+		Created: testTime.Add(-time.Hour), Updated: testTime, LaunchedAt: testTime.Add(-50 * time.Minute),
 	}
 }
 

@@ -26,6 +26,13 @@ import (
 // pointers or omitempty). Everything else the published definition and the
 // SDK disagree on is listed in oasExceptions, one entry per disagreement.
 
+// oasException is one accepted departure; for oasAllowEnum, values lists the
+// extra values accepted (none: any value).
+type oasException struct {
+	kind, reason string
+	values       []string
+}
+
 // oasException kinds.
 const (
 	oasAllowNull   = "null"   // null for a required property
@@ -36,37 +43,37 @@ const (
 // oasExceptions are the accepted departures from the published definitions,
 // keyed by "Definition.property" (or "File.json#Definition.property" to
 // limit an entry to one file). The SDK decodes every one of them.
-var oasExceptions = map[string]struct{ kind, reason string }{
+var oasExceptions = map[string]oasException{
 	// Servers.
-	"ServerDetail.OS-EXT-STS:task_state": {oasAllowNull, "the real API sends null when no task runs (OAS example); SDK string accepts null"},
+	"ServerDetail.OS-EXT-STS:task_state": {oasAllowNull, "the real API sends null when no task runs (OAS example); SDK string accepts null", nil},
 
 	// Flavors.
-	"Flavor.rxtx_quota":                       {oasAllowNull, "unused field; the real API sends null (reference §C); SDK string accepts null"},
-	"Flavor.rxtx_cap":                         {oasAllowNull, "unused field; the real API sends null; SDK string accepts null"},
-	"ListResizeFlavorsResult.rxtx_quota":      {oasAllowNull, "unused field; the real API sends null; SDK string accepts null"},
-	"ListResizeFlavorsResult.rxtx_cap":        {oasAllowNull, "unused field; the real API sends null; SDK string accepts null"},
-	"ListResizeFlavorsResult.instance_quota":  {oasAllowNull, "reserved field; the real API sends null; SDK *interface{}"},
-	"FlavorLink.type":                         {oasAllowNull, "unused field; the real API sends null (reference §C); SDK string accepts null"},
+	"Flavor.rxtx_quota":                      {oasAllowNull, "unused field; the real API sends null (reference §C); SDK string accepts null", nil},
+	"Flavor.rxtx_cap":                        {oasAllowNull, "unused field; the real API sends null; SDK string accepts null", nil},
+	"ListResizeFlavorsResult.rxtx_quota":     {oasAllowNull, "unused field; the real API sends null; SDK string accepts null", nil},
+	"ListResizeFlavorsResult.rxtx_cap":       {oasAllowNull, "unused field; the real API sends null; SDK string accepts null", nil},
+	"ListResizeFlavorsResult.instance_quota": {oasAllowNull, "reserved field; the real API sends null; SDK *interface{}", nil},
+	"FlavorLink.type":                        {oasAllowNull, "unused field; the real API sends null (reference §C); SDK string accepts null", nil},
 
 	// Jobs.
-	"ShowJobResponseBody.error_code":  {oasAllowNull, "null unless the job failed (reference §D example); SDK *string"},
-	"ShowJobResponseBody.fail_reason": {oasAllowNull, "null unless the job failed (reference §D example); SDK *string"},
-	"ShowJobResponseBody.status":      {oasAllowEnum, "PENDING_PAYMENT for unpaid yearly/monthly orders (current Doc); SDK enum accepts any string"},
-	"SubJob.status":                   {oasAllowEnum, "PENDING_PAYMENT as above; SDK enum accepts any string"},
+	"ShowJobResponseBody.error_code":  {oasAllowNull, "null unless the job failed (reference §D example); SDK *string", nil},
+	"ShowJobResponseBody.fail_reason": {oasAllowNull, "null unless the job failed (reference §D example); SDK *string", nil},
+	"ShowJobResponseBody.status":      {oasAllowEnum, "PENDING_PAYMENT for unpaid yearly/monthly orders (current Doc); SDK enum accepts any string", []string{"PENDING_PAYMENT"}},
+	"SubJob.status":                   {oasAllowEnum, "PENDING_PAYMENT as above; SDK enum accepts any string", []string{"PENDING_PAYMENT"}},
 
 	// v1.1 servers.
-	"CloudServer.fault": {oasAllowNull, "required but only meaningful in ERROR; null otherwise; SDK *Fault"},
+	"CloudServer.fault": {oasAllowNull, "required but only meaningful in ERROR; null otherwise; SDK *Fault", nil},
 
 	// VPC: the OAS files of ListVpcs and ListSecurityGroups describe the v3 API
 	// (/v3/{project_id}/vpc/...); ecsd serves the v1 paths the v2 SDK calls,
 	// whose bodies have no page_info or request_id.
-	"ListVpcsResponseBody.page_info":            {oasAllowAbsent, "v3-only; the v1 ListVpcs body (SDK vpc/v2) has none"},
-	"ListVpcsResponseBody.request_id":           {oasAllowAbsent, "v3-only; the v1 ListVpcs body (SDK vpc/v2) has none"},
-	"ListSecurityGroupsResponseBody.page_info":  {oasAllowAbsent, "v3-only; the v1 ListSecurityGroups body (SDK vpc/v2) has none"},
-	"ListSecurityGroupsResponseBody.request_id": {oasAllowAbsent, "v3-only; the v1 ListSecurityGroups body (SDK vpc/v2) has none"},
+	"ListVpcsResponseBody.page_info":            {oasAllowAbsent, "v3-only; the v1 ListVpcs body (SDK vpc/v2) has none", nil},
+	"ListVpcsResponseBody.request_id":           {oasAllowAbsent, "v3-only; the v1 ListVpcs body (SDK vpc/v2) has none", nil},
+	"ListSecurityGroupsResponseBody.page_info":  {oasAllowAbsent, "v3-only; the v1 ListSecurityGroups body (SDK vpc/v2) has none", nil},
+	"ListSecurityGroupsResponseBody.request_id": {oasAllowAbsent, "v3-only; the v1 ListSecurityGroups body (SDK vpc/v2) has none", nil},
 
 	// Images.
-	"ImageInfo.__platform": {oasAllowEnum, "IMS also reports platforms beyond the published list (e.g. Huawei Cloud EulerOS); SDK enum accepts any string"},
+	"ImageInfo.__platform": {oasAllowEnum, "IMS also reports platforms beyond the published list; SDK enum accepts any string", []string{"Huawei Cloud EulerOS", "openEuler", "Rocky Linux", "AlmaLinux", "Kylin", "UnionTech OS"}},
 }
 
 // oasDoc is the part of an API Explorer file the checker reads.
@@ -177,16 +184,22 @@ func (c *oasChecker) failf(path, format string, args ...any) {
 }
 
 // allowed reports whether loc ("Definition.property") has an exception of
-// kind.
-func (c *oasChecker) allowed(loc, kind string) bool {
+// kind; for oasAllowEnum, v must be one of the exception's values.
+func (c *oasChecker) allowed(loc, kind string, v any) bool {
 	if loc == "" {
 		return false
 	}
-	if e, ok := oasExceptions[filepath.Base(c.file)+"#"+loc]; ok && e.kind == kind {
-		return true
+	e, ok := oasExceptions[filepath.Base(c.file)+"#"+loc]
+	if !ok {
+		e, ok = oasExceptions[loc]
 	}
-	e, ok := oasExceptions[loc]
-	return ok && e.kind == kind
+	if !ok || e.kind != kind {
+		return false
+	}
+	if kind == oasAllowEnum && len(e.values) > 0 {
+		return slices.Contains(e.values, fmt.Sprint(v))
+	}
+	return true
 }
 
 // resolve follows $ref chains and returns the schema and its definition
@@ -266,7 +279,7 @@ func (c *oasChecker) check(s *oasSchema, v any, path, loc string) {
 		c.checkObject(s, def, obj, path)
 		return
 	}
-	if len(s.Enum) > 0 && !enumHas(s.Enum, v) && !c.allowed(loc, oasAllowEnum) {
+	if len(s.Enum) > 0 && !enumHas(s.Enum, v) && !c.allowed(loc, oasAllowEnum, v) {
 		c.failf(path, "value %v is not in the enum %v", v, s.Enum)
 	}
 }
@@ -281,9 +294,9 @@ func (c *oasChecker) checkObject(s *oasSchema, def string, obj map[string]any, p
 		loc := def + "." + req
 		val, present := obj[req]
 		switch {
-		case !present && !c.allowed(loc, oasAllowAbsent):
+		case !present && !c.allowed(loc, oasAllowAbsent, nil):
 			c.failf(path, "required property %q is missing", req)
-		case present && val == nil && !c.allowed(loc, oasAllowNull):
+		case present && val == nil && !c.allowed(loc, oasAllowNull, nil):
 			c.failf(path+"."+req, "required property is null")
 		}
 	}

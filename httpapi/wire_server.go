@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -228,7 +227,7 @@ func newServerDetail(v serverView) serverDetail {
 		DiskConfig:                       "MANUAL",
 		PowerState:                       s.PowerState,
 		Metadata:                         serverMetadata(v),
-		LaunchedAt:                       formatOptionalTime(s.LaunchedAt, timeFormatLaunched),
+		LaunchedAt:                       formatOptionalTime(s.LaunchedAt.Truncate(time.Second), timeFormatLaunched),
 		VolumesAttached:                  []serverVolumeAttachment{},
 		Description:                      s.Description,
 		Hostname:                         hostname(s.Name),
@@ -290,37 +289,37 @@ func newServerDetail(v serverView) serverDetail {
 // description are always present; the others only when named in
 // expect-fields.
 type cloudServer struct {
-	ID                  string                      `json:"id"`
-	Name                string                      `json:"name"`
-	Description         string                      `json:"description"`
-	Status              string                      `json:"status"`
-	TenantID            string                      `json:"tenant_id"`
-	UserID              string                      `json:"user_id"`
-	AvailabilityZone    string                      `json:"availability_zone"`
-	VMState             string                      `json:"vm_state"`
-	TaskState           string                      `json:"task_state"`
-	Created             string                      `json:"created"`
-	Updated             string                      `json:"updated"`
-	InRecycleBin        bool                        `json:"in_recycle_bin"`
-	SpodID              string                      `json:"spod_id"`
-	Flavor              flavorQuasar                `json:"flavor"`
-	Fault               *serverFault                `json:"fault"`
-	PowerState          *int                        `json:"power_state,omitempty"`
-	MarketInfo          *marketInfo                 `json:"market_info,omitempty"`
-	LaunchedAt          *string                     `json:"launched_at,omitempty"`
-	KeyName             *string                     `json:"key_name,omitempty"`
-	Locked              *bool                       `json:"locked,omitempty"`
-	RootDeviceName      *string                     `json:"root_device_name,omitempty"`
-	Tenancy             *string                     `json:"tenancy,omitempty"`
-	DedicatedHostID     *string                     `json:"dedicated_host_id,omitempty"`
-	EnterpriseProjectID *string                     `json:"enterprise_project_id,omitempty"`
-	Metadata            map[string]string           `json:"metadata,omitempty"`
-	Tags                *[]string                   `json:"tags,omitempty"`
-	Addresses           map[string][]networkAddress `json:"addresses,omitempty"`
-	SecurityGroups      *[]serverSecurityGroup      `json:"security_groups,omitempty"`
-	VolumesAttached     *[]volumeAttach             `json:"volumes_attached,omitempty"`
-	Image               *imageRef                   `json:"image,omitempty"`
-	CPUOptions          *cpuOptionsOut              `json:"cpu_options,omitempty"`
+	ID                  string                       `json:"id"`
+	Name                string                       `json:"name"`
+	Description         string                       `json:"description"`
+	Status              string                       `json:"status"`
+	TenantID            string                       `json:"tenant_id"`
+	UserID              string                       `json:"user_id"`
+	AvailabilityZone    string                       `json:"availability_zone"`
+	VMState             string                       `json:"vm_state"`
+	TaskState           string                       `json:"task_state"`
+	Created             string                       `json:"created"`
+	Updated             string                       `json:"updated"`
+	InRecycleBin        bool                         `json:"in_recycle_bin"`
+	SpodID              string                       `json:"spod_id"`
+	Flavor              flavorQuasar                 `json:"flavor"`
+	Fault               *serverFault                 `json:"fault"`
+	PowerState          *int                         `json:"power_state,omitempty"`
+	MarketInfo          *marketInfo                  `json:"market_info,omitempty"`
+	LaunchedAt          *string                      `json:"launched_at,omitempty"`
+	KeyName             *string                      `json:"key_name,omitempty"`
+	Locked              *bool                        `json:"locked,omitempty"`
+	RootDeviceName      *string                      `json:"root_device_name,omitempty"`
+	Tenancy             *string                      `json:"tenancy,omitempty"`
+	DedicatedHostID     *string                      `json:"dedicated_host_id,omitempty"`
+	EnterpriseProjectID *string                      `json:"enterprise_project_id,omitempty"`
+	Metadata            *map[string]string           `json:"metadata,omitempty"`
+	Tags                *[]string                    `json:"tags,omitempty"`
+	Addresses           *map[string][]networkAddress `json:"addresses,omitempty"`
+	SecurityGroups      *[]serverSecurityGroup       `json:"security_groups,omitempty"`
+	VolumesAttached     *[]volumeAttach              `json:"volumes_attached,omitempty"`
+	Image               *imageRef                    `json:"image,omitempty"`
+	CPUOptions          *cpuOptionsOut               `json:"cpu_options,omitempty"`
 }
 
 // flavorQuasar is SDK FlavorQuasar: vcpus, ram and disk are integers.
@@ -381,7 +380,7 @@ func newCloudServer(v serverView, expect []string) cloudServer {
 	for _, field := range expect {
 		switch field {
 		case "launched_at":
-			c.LaunchedAt = ptr(formatOptionalTime(s.LaunchedAt, timeFormatLaunched))
+			c.LaunchedAt = ptr(formatOptionalTime(s.LaunchedAt.Truncate(time.Second), timeFormatLaunched))
 		case "key_name":
 			c.KeyName = ptr(s.KeyName)
 		case "locked":
@@ -397,15 +396,16 @@ func newCloudServer(v serverView, expect []string) cloudServer {
 		case "tags":
 			c.Tags = ptr(nonNil(s.Tags))
 		case "metadata":
-			c.Metadata = serverMetadata(v)
+			c.Metadata = ptr(serverMetadata(v))
 		case "addresses":
-			c.Addresses = map[string][]networkAddress{}
+			addrs := map[string][]networkAddress{}
 			if s.IPAddress != "" {
-				c.Addresses[s.VPCID] = []networkAddress{{
+				addrs[s.VPCID] = []networkAddress{{
 					Version: 4, Addr: s.IPAddress, Primary: true, Type: "fixed",
 					MACAddr: s.MACAddress, PortID: s.PortID,
 				}}
 			}
+			c.Addresses = &addrs
 		case "security_groups":
 			c.SecurityGroups = ptr(viewSecurityGroups(v))
 		case "volumes_attached":
@@ -426,14 +426,6 @@ func newCloudServer(v serverView, expect []string) cloudServer {
 		case "market_info":
 			c.MarketInfo = &marketInfo{ChargeMode: chargeMode(s.ChargingMode)}
 		}
-	}
-	// An empty metadata map would be dropped by omitempty; keep it visible
-	// when asked for.
-	if c.Metadata == nil && slices.Contains(expect, "metadata") {
-		c.Metadata = map[string]string{}
-	}
-	if c.Addresses == nil && slices.Contains(expect, "addresses") {
-		c.Addresses = map[string][]networkAddress{}
 	}
 	return c
 }

@@ -1,0 +1,312 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/basic"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
+	ecssdk "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ecs/v2"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ecs/v2/model"
+
+	ecs "github.com/ecsd-dev/ecsd"
+	"github.com/ecsd-dev/ecsd/compute"
+)
+
+// buildOnce builds the ecsd binary for the process tests.
+var buildOnce = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "ecsd-bin-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "ecsd")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// process is an ecsd running as a child process.
+type process struct {
+	cmd *exec.Cmd
+	url string
+	log *os.File
+}
+
+var listenLine = regexp.MustCompile(`listening on (http://\S+)`)
+
+// startProcess runs ecsd on dataDir with the given extra flags and waits
+// for its banner.
+func startProcess(t *testing.T, dataDir string, args ...string) *process {
+	t.Helper()
+	bin, err := buildOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logf, err := os.OpenFile(filepath.Join(dataDir, "..", filepath.Base(dataDir)+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, append([]string{"--data", dataDir, "--listen", "127.0.0.1:0"}, args...)...)
+	cmd.Stderr = logf
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd, log: logf}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		logf.Close()
+	})
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := listenLine.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+	}()
+	select {
+	case p.url = <-found:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("ecsd did not start; see %s", logf.Name())
+	}
+	return p
+}
+
+func (p *process) kill(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = p.cmd.Wait()
+}
+
+func (p *process) terminate(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("ecsd exited with %v after SIGTERM", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("ecsd did not stop within 20s of SIGTERM")
+	}
+}
+
+func sdkClient(url string) *ecssdk.EcsClient {
+	t := ecs.DevTenant
+	auth := basic.NewCredentialsBuilder().WithAk(t.AccessKey).WithSk(t.SecretKey).WithProjectId(t.ProjectID).Build()
+	return ecssdk.NewEcsClient(ecssdk.EcsClientBuilder().WithEndpoint(url).WithCredential(auth).
+		WithHttpConfig(config.DefaultHttpConfig().WithTimeout(20 * time.Second)).Build())
+}
+
+// slowConfig writes a configuration whose phases last long enough for a
+// kill to land inside a job.
+func slowConfig(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "ecsd.yaml")
+	var b strings.Builder
+	b.WriteString("timing:\n  profile: fast\n  phases:\n")
+	for _, p := range []string{"scheduling", "spawning", "powering-off", "powering-on", "resize_prep", "resize_migrating", "resize_migrated", "resize_finish"} {
+		fmt.Fprintf(&b, "    %s: 150ms\n", p)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func pollJob(t *testing.T, c *ecssdk.EcsClient, id string, done func(status string) bool) *model.ShowJobResponse {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := c.ShowJob(&model.ShowJobRequest{JobId: id})
+		if err == nil && done(resp.Status.Value()) {
+			return resp
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s: timed out (last error %v)", id, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func ended(s string) bool { return s == "SUCCESS" || s == "FAIL" }
+
+// TestKillDuringJobs kills ecsd with SIGKILL while creates and resizes are
+// in flight, restarts it on the same data directory, and checks that every
+// accepted job ends, that each server's flavor agrees with its resize job,
+// and that no server is left in a transitional state.
+func TestKillDuringJobs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	t.Parallel()
+	root := t.TempDir()
+	data := filepath.Join(root, "data")
+	cfg := slowConfig(t, root)
+	p := startProcess(t, data, "--config", cfg)
+	c := sdkClient(p.url)
+
+	const n = 6
+	create, err := c.CreatePostPaidServers(&model.CreatePostPaidServersRequest{Body: &model.CreatePostPaidServersRequestBody{
+		Server: &model.PostPaidServer{
+			Name: "crash", ImageRef: "abe65701-8a26-40ec-b381-c10498ca3745", FlavorRef: "s6.large.2",
+			Vpcid:      compute.DerivedUUID(ecs.DevTenant.ProjectID + "/vpc"),
+			Nics:       []model.PostPaidServerNic{{SubnetId: ptr(compute.DerivedUUID(ecs.DevTenant.ProjectID + "/subnet"))}},
+			RootVolume: &model.PostPaidServerRootVolume{Volumetype: model.GetPostPaidServerRootVolumeVolumetypeEnum().SSD},
+			Count:      ptr(int32(n)),
+		},
+	}})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	ids := *create.ServerIds
+	// Kill in the middle of the create job.
+	pollJob(t, c, *create.JobId, func(s string) bool { return s == "RUNNING" })
+	p.kill(t)
+	p = startProcess(t, data, "--config", cfg)
+	c = sdkClient(p.url)
+	if job := pollJob(t, c, *create.JobId, ended); job.Status.Value() != "SUCCESS" {
+		t.Fatalf("create job after restart: %v", job)
+	}
+
+	// Half are stopped first and resized plainly; the others are resized
+	// while running with mode withStopServer.
+	stop, err := c.BatchStopServers(&model.BatchStopServersRequest{Body: &model.BatchStopServersRequestBody{
+		OsStop: &model.BatchStopServersOption{Servers: []model.ServerId{{Id: ids[0]}, {Id: ids[1]}, {Id: ids[2]}}},
+	}})
+	if err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	pollJob(t, c, *stop.JobId, ended)
+	targets := []string{"c7.xlarge.2", "m7.large.8", "s6.xlarge.2", "c6.large.2", "s7.xlarge.2", "c7.2xlarge.2"}
+	jobs := make([]string, n)
+	for i, id := range ids {
+		opt := &model.ResizePostPaidServerOption{FlavorRef: targets[i]}
+		if i >= 3 {
+			opt.Mode = ptr("withStopServer")
+		}
+		resp, err := c.ResizePostPaidServer(&model.ResizePostPaidServerRequest{ServerId: id,
+			Body: &model.ResizePostPaidServerRequestBody{Resize: opt}})
+		if err != nil {
+			t.Fatalf("resize %s: %v", id, err)
+		}
+		jobs[i] = *resp.JobId
+	}
+	// Kill while the resizes are in their phases, twice.
+	for range 2 {
+		pollJob(t, c, jobs[0], func(s string) bool { return s == "RUNNING" || ended(s) })
+		p.kill(t)
+		p = startProcess(t, data, "--config", cfg)
+		c = sdkClient(p.url)
+	}
+	for i, id := range ids {
+		job := pollJob(t, c, jobs[i], ended)
+		srv, err := c.ShowServer(&model.ShowServerRequest{ServerId: id})
+		if err != nil {
+			t.Fatalf("show %s: %v", id, err)
+		}
+		s := srv.Server
+		want := targets[i]
+		if job.Status.Value() == "FAIL" {
+			want = "s6.large.2"
+		}
+		if s.Flavor.Id != want {
+			t.Errorf("server %d: flavor %s, want %s (job %s)", i, s.Flavor.Id, want, job.Status.Value())
+		}
+		if s.OSEXTSTStaskState != "" {
+			t.Errorf("server %d: left in task state %s", i, s.OSEXTSTStaskState)
+		}
+		wantStatus := "SHUTOFF"
+		if i >= 3 {
+			wantStatus = "ACTIVE"
+		}
+		if s.Status != wantStatus {
+			t.Errorf("server %d: status %s, want %s", i, s.Status, wantStatus)
+		}
+		if s.Metadata["metering.resourcespeccode"] != s.Flavor.Id {
+			t.Errorf("server %d: metering.resourcespeccode %s, flavor %s", i, s.Metadata["metering.resourcespeccode"], s.Flavor.Id)
+		}
+	}
+	// The kills must really have interrupted jobs, or this test proves
+	// nothing.
+	logText, err := os.ReadFile(p.log.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(string(logText), "resuming jobs interrupted"); got < 3 {
+		t.Errorf("only %d restarts resumed interrupted jobs, want 3", got)
+	}
+}
+
+// TestGracefulShutdownKeepsJobs stops ecsd with SIGTERM in the middle of a
+// resize; the restarted ecsd finishes the job.
+func TestGracefulShutdownKeepsJobs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	t.Parallel()
+	root := t.TempDir()
+	data := filepath.Join(root, "data")
+	cfg := slowConfig(t, root)
+	p := startProcess(t, data, "--config", cfg)
+	c := sdkClient(p.url)
+	create, err := c.CreatePostPaidServers(&model.CreatePostPaidServersRequest{Body: &model.CreatePostPaidServersRequestBody{
+		Server: &model.PostPaidServer{
+			Name: "term", ImageRef: "abe65701-8a26-40ec-b381-c10498ca3745", FlavorRef: "s6.large.2",
+			Vpcid:      compute.DerivedUUID(ecs.DevTenant.ProjectID + "/vpc"),
+			Nics:       []model.PostPaidServerNic{{SubnetId: ptr(compute.DerivedUUID(ecs.DevTenant.ProjectID + "/subnet"))}},
+			RootVolume: &model.PostPaidServerRootVolume{Volumetype: model.GetPostPaidServerRootVolumeVolumetypeEnum().SSD},
+		},
+	}})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	pollJob(t, c, *create.JobId, ended)
+	id := (*create.ServerIds)[0]
+	resp, err := c.ResizePostPaidServer(&model.ResizePostPaidServerRequest{ServerId: id,
+		Body: &model.ResizePostPaidServerRequestBody{Resize: &model.ResizePostPaidServerOption{
+			FlavorRef: "c7.xlarge.2", Mode: ptr("withStopServer")}}})
+	if err != nil {
+		t.Fatalf("resize: %v", err)
+	}
+	pollJob(t, c, *resp.JobId, func(s string) bool { return s == "RUNNING" })
+	p.terminate(t)
+	p = startProcess(t, data, "--config", cfg)
+	c = sdkClient(p.url)
+	job := pollJob(t, c, *resp.JobId, ended)
+	if job.Status.Value() != "SUCCESS" {
+		t.Fatalf("resize after restart: %v", job)
+	}
+	srv, err := c.ShowServer(&model.ShowServerRequest{ServerId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.Server.Flavor.Id != "c7.xlarge.2" || srv.Server.Status != "ACTIVE" {
+		t.Fatalf("after restart: flavor %s status %s", srv.Server.Flavor.Id, srv.Server.Status)
+	}
+}
+
+
