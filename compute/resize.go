@@ -236,4 +236,3 @@ func sortFlavors(fs []*ecs.Flavor, key, dir string) {
 		return c < 0
 	})
 }
-

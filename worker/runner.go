@@ -319,4 +319,3 @@ func decodeParams(job *ecs.Job, v any) error {
 	}
 	return nil
 }
-

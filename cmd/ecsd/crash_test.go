@@ -308,5 +308,3 @@ func TestGracefulShutdownKeepsJobs(t *testing.T) {
 		t.Fatalf("after restart: flavor %s status %s", srv.Server.Flavor.Id, srv.Server.Status)
 	}
 }
-
-
