@@ -69,6 +69,20 @@ func (f *Flavor) OnSale(az string) bool {
 	return false
 }
 
+// SoldFor reports whether the flavor can be bought with a billing mode
+// (ChargingPostPaid, ChargingPrePaid or ChargingSpot), from
+// cond:operation:charge: "period" sells only yearly/monthly, "demand" only
+// pay-per-use (and spot), absent sells both.
+func (f *Flavor) SoldFor(chargingMode string) bool {
+	switch f.ExtraSpecs["cond:operation:charge"] {
+	case "period":
+		return chargingMode == ChargingPrePaid
+	case "demand":
+		return chargingMode != ChargingPrePaid
+	}
+	return true
+}
+
 // CPUThreads returns the flavor's hw:cpu_threads (1 or 2), or 0 if unset.
 func (f *Flavor) CPUThreads() int {
 	switch f.ExtraSpecs["hw:cpu_threads"] {

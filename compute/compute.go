@@ -30,11 +30,13 @@ type Store interface {
 	FindServers(ctx context.Context, tx *sql.Tx, f ecs.ServerFilter) ([]*ecs.Server, int, error)
 	ServersInProject(ctx context.Context, tx *sql.Tx, projectID string) ([]*ecs.Server, error)
 	ServersInAZ(ctx context.Context, tx *sql.Tx, az string) ([]*ecs.Server, error)
+	BusyServers(ctx context.Context, tx *sql.Tx) ([]*ecs.Server, error)
 
 	InsertJob(ctx context.Context, tx *sql.Tx, j *ecs.Job) error
 	UpdateJob(ctx context.Context, tx *sql.Tx, j *ecs.Job) error
 	JobByID(ctx context.Context, tx *sql.Tx, projectID, id string) (*ecs.Job, error)
 	SubJobs(ctx context.Context, tx *sql.Tx, parentID string) ([]*ecs.Job, error)
+	UnfinishedJobs(ctx context.Context, tx *sql.Tx) ([]*ecs.Job, error)
 
 	UpsertTenant(ctx context.Context, tx *sql.Tx, t *ecs.Tenant, q ecs.Quota, now time.Time) error
 	TenantByAccessKey(ctx context.Context, tx *sql.Tx, ak string) (*ecs.Tenant, ecs.Quota, error)

@@ -50,6 +50,9 @@ func (s *Service) ResizeServer(ctx context.Context, req *ecs.ResizeRequest) (str
 		if err := s.Catalog.CheckResize(cur, next, srv.AvailabilityZone, xenDriversReady(img)); err != nil {
 			return err
 		}
+		if err := chargeError(next, srv.ChargingMode); err != nil {
+			return err
+		}
 		if img != nil {
 			if err := s.Catalog.ImageFits(img, next); err != nil {
 				return err
@@ -156,7 +159,7 @@ func checkCPUThreads(f *ecs.Flavor, threads int) error {
 func (s *Service) ResizeFlavors(ctx context.Context, req *ecs.ResizeFlavorsRequest) ([]*ecs.Flavor, error) {
 	var src *ecs.Flavor
 	var img *ecs.Image
-	az := ""
+	az, mode := "", ""
 	switch {
 	case req.InstanceID != "":
 		srv, err := s.FindServerByID(ctx, req.ProjectID, req.InstanceID)
@@ -167,7 +170,7 @@ func (s *Service) ResizeFlavors(ctx context.Context, req *ecs.ResizeFlavorsReque
 		if !ok {
 			return nil, ecs.Errorf(ecs.CodeFlavorNotFound, "Flavor %s could not be found.", srv.FlavorID)
 		}
-		src, az = f, srv.AvailabilityZone
+		src, az, mode = f, srv.AvailabilityZone, srv.ChargingMode
 		img, _ = s.Catalog.Image(srv.ImageID)
 	case req.SourceFlavorID != "":
 		f, ok := s.Catalog.Flavor(req.SourceFlavorID)
@@ -191,6 +194,9 @@ func (s *Service) ResizeFlavors(ctx context.Context, req *ecs.ResizeFlavorsReque
 	var out []*ecs.Flavor
 	for _, f := range s.Catalog.ResizeTargets(src, az) {
 		if img != nil && s.Catalog.ImageFits(img, f) != nil {
+			continue
+		}
+		if mode != "" && chargeError(f, mode) != nil {
 			continue
 		}
 		out = append(out, f)

@@ -55,6 +55,9 @@ func (s *Service) createServers(ctx context.Context, tx *sql.Tx, req *ecs.Create
 	if err := s.Catalog.ImageFits(img, flavor); err != nil {
 		return nil, err
 	}
+	if err := chargeError(flavor, req.ChargingMode); err != nil {
+		return nil, err
+	}
 	if req.CPUThreads != 0 {
 		if err := checkCPUThreads(flavor, req.CPUThreads); err != nil {
 			return nil, err
@@ -173,6 +176,16 @@ func (s *Service) chooseAZ(ctx context.Context, tx *sql.Tx, want string, f *ecs.
 			"Insufficient capacity for flavor %s in availability zone %s; choose another flavor or availability zone.", f.ID, az)
 	}
 	return "", nil, saleErr
+}
+
+// chargeError refuses a flavor that is not sold with a billing mode.
+func chargeError(f *ecs.Flavor, mode string) error {
+	if f.SoldFor(mode) {
+		return nil
+	}
+	names := map[string]string{ecs.ChargingPostPaid: "pay-per-use", ecs.ChargingPrePaid: "yearly/monthly", ecs.ChargingSpot: "spot"}
+	return ecs.Errorf(ecs.CodeBadRequest, "Flavor %s is not sold %s (cond:operation:charge %s).",
+		f.ID, names[mode], f.ExtraSpecs["cond:operation:charge"])
 }
 
 // saleError tells why f cannot be bought in az, or returns nil.

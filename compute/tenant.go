@@ -192,3 +192,43 @@ func (s *Service) FindImages(ctx context.Context) ([]*ecs.Image, error) {
 	sort.Slice(imgs, func(i, j int) bool { return imgs[i].Name < imgs[j].Name })
 	return imgs, nil
 }
+
+// Reconcile clears the task state and resize reservation of every server
+// that has an operation in progress but no unfinished job to carry it: a
+// state the transactional design never produces, so each one is logged.
+// Call it at start-up, after interrupted jobs have been made available
+// again. It returns how many servers it repaired.
+func (s *Service) Reconcile(ctx context.Context) (int, error) {
+	n := 0
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		busy, err := s.Store.BusyServers(ctx, tx)
+		if err != nil || len(busy) == 0 {
+			return err
+		}
+		jobs, err := s.Store.UnfinishedJobs(ctx, tx)
+		if err != nil {
+			return err
+		}
+		live := make(map[string]bool, len(jobs))
+		for _, j := range jobs {
+			live[j.ServerID] = true
+		}
+		for _, srv := range busy {
+			if live[srv.ID] {
+				continue
+			}
+			s.Logger.Warn("server had a task but no job; clearing it", "server_id", srv.ID, "task_state", srv.TaskState)
+			srv.TaskState, srv.ResizeFlavorID, srv.ResizeHostID = ecs.TaskNone, "", ""
+			if srv.VMState == ecs.VMBuilding {
+				srv.VMState, srv.FaultCode, srv.FaultMessage = ecs.VMError, 500, "Instance creation was interrupted."
+			}
+			srv.Updated = s.now()
+			if err := s.Store.UpdateServer(ctx, tx, srv); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}

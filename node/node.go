@@ -117,6 +117,9 @@ func (m *Node) Run(ctx context.Context) error {
 	if rescued > 0 {
 		m.Logger.Info("resuming jobs interrupted by the last shutdown", "count", rescued)
 	}
+	if _, err := m.Service.Reconcile(ctx); err != nil {
+		return err
+	}
 
 	runner := &worker.Runner{Store: db, Driver: m.Driver, Flavors: m.Catalog, Clock: m.Clock, Timing: timing, Logger: m.Logger}
 	workers := river.NewWorkers()
