@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 
 	ecs "github.com/ecsd-dev/ecsd"
@@ -129,7 +131,7 @@ func (s *Server) views(ctx context.Context, projectID string, servers []*ecs.Ser
 		if err != nil {
 			f = &ecs.Flavor{ID: srv.FlavorID, Name: srv.FlavorID}
 		}
-		v := serverView{Server: srv, Flavor: f, Image: imgByID[srv.ImageID]}
+		v := serverView{Server: srv, Flavor: f, Image: imgByID[srv.ImageID], UserID: userID(projectID)}
 		for _, id := range srv.SecurityGroups {
 			if g := sgByID[id]; g != nil {
 				v.SecurityGroups = append(v.SecurityGroups, g)
@@ -213,4 +215,11 @@ func (s *Server) listResizeFlavors(w http.ResponseWriter, r *http.Request, _ []b
 	}
 	writeJSON(w, http.StatusOK, listResizeFlavorsBody{Flavors: out})
 	return nil
+}
+
+// userID is the stable ID of the one user of a project (the owner of its
+// access key), a 32-hex-character ID as IAM issues them.
+func userID(projectID string) string {
+	sum := sha256.Sum256([]byte("ecsd-user:" + projectID))
+	return hex.EncodeToString(sum[:16])
 }

@@ -64,11 +64,14 @@ func decodeJSONAt(data []byte, v any, prefix string) error {
 				field = prefix + "." + field
 			}
 		}
-		want := jsonTypeName(typeErr.Type)
-		if field == "" {
-			return badRequest("Invalid request body: expected a JSON %s, got %s", want, typeErr.Value)
+		want, got := jsonTypeName(typeErr.Type), typeErr.Value
+		if got == "bool" {
+			got = "boolean"
 		}
-		return invalidField(field, fmt.Sprintf("expected %s, got %s", withArticle(want), typeErr.Value))
+		if field == "" {
+			return badRequest("Invalid request body: expected a JSON %s, got %s", want, got)
+		}
+		return invalidField(field, fmt.Sprintf("expected %s, got %s", withArticle(want), got))
 	default:
 		// Other decoder failures (e.g. unexpected end of input) carry no
 		// internals; their text is safe to show.

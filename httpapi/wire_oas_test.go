@@ -400,3 +400,57 @@ func (r *recordingTB) Errorf(format string, args ...any) {
 }
 
 func (r *recordingTB) Helper() {}
+
+// TestCheckOASCatchesMistakes breaks real constructor output in the ways that
+// break Go clients and expects checkOAS to notice each one.
+func TestCheckOASCatchesMistakes(t *testing.T) {
+	t.Parallel()
+	const (
+		file = "ECS/ShowServer.json"
+		path = "/v1/{project_id}/cloudservers/{server_id}"
+	)
+	for _, tc := range []struct {
+		name   string
+		mutate func(server map[string]any)
+		want   string
+	}{
+		{"vcpus as number", func(s map[string]any) { s["flavor"].(map[string]any)["vcpus"] = 2 }, "$.server.flavor.vcpus: want string, got number"},
+		{"power_state as string", func(s map[string]any) { s["OS-EXT-STS:power_state"] = "1" }, "$.server.OS-EXT-STS:power_state: want integer, got string"},
+		{"address version as number", func(s map[string]any) {
+			s["addresses"].(map[string]any)[testVPCID].([]any)[0].(map[string]any)["version"] = 4
+		}, "$.server.addresses." + testVPCID + "[0].version: want string, got number"},
+		{"missing host", func(s map[string]any) { delete(s, "OS-EXT-SRV-ATTR:host") }, `$.server: required property "OS-EXT-SRV-ATTR:host" is missing`},
+		{"null vm_state", func(s map[string]any) { s["OS-EXT-STS:vm_state"] = nil }, "$.server.OS-EXT-STS:vm_state: required property is null"},
+		{"delete_on_termination as bool", func(s map[string]any) {
+			s["os-extended-volumes:volumes_attached"].([]any)[0].(map[string]any)["delete_on_termination"] = true
+		}, "$.server.os-extended-volumes:volumes_attached[0].delete_on_termination: want string, got boolean"},
+		{"bad address type", func(s map[string]any) {
+			s["addresses"].(map[string]any)[testVPCID].([]any)[0].(map[string]any)["OS-EXT-IPS:type"] = "public"
+		}, "OS-EXT-IPS:type: value public is not in the enum"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var body map[string]any
+			if err := json.Unmarshal(mustMarshal(t, showServerBody{Server: newServerDetail(testView(testServer()))}), &body); err != nil {
+				t.Fatal(err)
+			}
+			tc.mutate(body["server"].(map[string]any))
+			rec := &recordingTB{TB: t}
+			checkOAS(rec, file, path, "get", "200", mustMarshal(t, body))
+			if !slices.ContainsFunc(rec.errs, func(e string) bool { return strings.Contains(e, tc.want) }) {
+				t.Errorf("want an error containing %q, got %q", tc.want, rec.errs)
+			}
+		})
+	}
+	// v1.1 task_state is required and not nullable.
+	var list map[string]any
+	if err := json.Unmarshal(mustMarshal(t, listCloudServersBody{Servers: []cloudServer{newCloudServer(testView(testServer()), nil)}}), &list); err != nil {
+		t.Fatal(err)
+	}
+	list["servers"].([]any)[0].(map[string]any)["task_state"] = nil
+	rec := &recordingTB{TB: t}
+	checkOAS(rec, "ECS/ListCloudServers.json", "/v1.1/{project_id}/cloudservers/detail", "get", "200", mustMarshal(t, list))
+	if len(rec.errs) != 1 || !strings.Contains(rec.errs[0], "$.servers[0].task_state: required property is null") {
+		t.Errorf("v1.1 null task_state: got %q", rec.errs)
+	}
+}

@@ -87,9 +87,13 @@ type resizeBodyV11 struct {
 	DryRun *bool            `json:"dry_run"`
 }
 
-// resizeOptionV11 is SDK ResizePrePaidServerOption.
+// resizeOptionV11 is SDK ResizePrePaidServerOption: resizeOptionV1 plus
+// dedicated_host_id and extendparam. (Not an embedding of resizeOptionV1:
+// encoding/json would put the embedded type's name in error paths.)
 type resizeOptionV11 struct {
-	resizeOptionV1
+	FlavorRef       *string               `json:"flavorRef"`
+	Mode            *string               `json:"mode"`
+	CPUOptions      *cpuOptionsWire       `json:"cpu_options"`
 	DedicatedHostID *string               `json:"dedicated_host_id"`
 	ExtendParam     *resizeExtendParamV11 `json:"extendparam"`
 }
@@ -124,7 +128,8 @@ func decodeResize(body []byte, projectID, serverID, apiVersion string) (*ecs.Res
 			return nil, err
 		}
 		if b.Resize != nil {
-			opt, ext = &b.Resize.resizeOptionV1, b.Resize
+			ext = b.Resize
+			opt = &resizeOptionV1{FlavorRef: ext.FlavorRef, Mode: ext.Mode, CPUOptions: ext.CPUOptions}
 		}
 		dryRun = b.DryRun
 	default:
@@ -386,7 +391,7 @@ func decodeCreateServers(body []byte, projectID, apiVersion string) (*ecs.Create
 	if apiVersion == apiV1 {
 		req.ChargingMode, req.SpotPrice, err = chargingV1(s.ExtendParam)
 	} else {
-		req.ChargingMode, req.SpotPrice, err = chargingV11(s.ExtendParam)
+		req.ChargingMode, req.SpotPrice, err = chargingV11(s.ExtendParam, req)
 	}
 	if err != nil {
 		return nil, err
@@ -685,8 +690,9 @@ func chargingV1(raw json.RawMessage) (mode, spotPrice string, err error) {
 	return spotCharging(p.MarketType, p.SpotPrice)
 }
 
-// chargingV11 reads the v1.1 extendparam.
-func chargingV11(raw json.RawMessage) (mode, spotPrice string, err error) {
+// chargingV11 reads the v1.1 extendparam; for prePaid it also records the
+// order settings (period, auto-renew, auto-pay) in req.
+func chargingV11(raw json.RawMessage, req *ecs.CreateServersRequest) (mode, spotPrice string, err error) {
 	if isJSONNull(raw) {
 		return ecs.ChargingPostPaid, "", nil
 	}
@@ -695,28 +701,14 @@ func chargingV11(raw json.RawMessage) (mode, spotPrice string, err error) {
 		return "", "", err
 	}
 	charging := "postPaid"
-	if p.ChargingMode != nil {
+	if p.ChargingMode != nil && *p.ChargingMode != "" {
 		charging = *p.ChargingMode
 	}
 	switch charging {
 	case "postPaid":
-		for _, f := range []struct {
-			name string
-			set  bool
-		}{
-			{"periodType", p.PeriodType != nil},
-			{"periodNum", p.PeriodNum != nil},
-		} {
-			if f.set {
-				return "", "", invalidField("server.extendparam."+f.name, `is allowed only with chargingMode "prePaid"`)
-			}
-		}
-		if _, err := optionalBoolString("server.extendparam.isAutoRenew", p.IsAutoRenew); err != nil {
-			return "", "", err
-		}
-		if _, err := optionalBoolString("server.extendparam.isAutoPay", p.IsAutoPay); err != nil {
-			return "", "", err
-		}
+		// periodType, periodNum, isAutoRenew and isAutoPay only take effect
+		// with prePaid; like the platform, ignore them otherwise (clients
+		// such as Terraform send them with zero values).
 		return spotCharging(p.MarketType, p.SpotPrice)
 	case "prePaid":
 		if p.MarketType != nil && *p.MarketType != "" {
@@ -740,12 +732,16 @@ func chargingV11(raw json.RawMessage) (mode, spotPrice string, err error) {
 		if *p.PeriodNum < 1 || *p.PeriodNum > maxPeriod {
 			return "", "", invalidField("server.extendparam.periodNum", fmt.Sprintf("must be between 1 and %d for periodType %q, got %d", maxPeriod, *p.PeriodType, *p.PeriodNum))
 		}
-		if _, err := optionalBoolString("server.extendparam.isAutoRenew", p.IsAutoRenew); err != nil {
+		autoRenew, err := optionalBoolString("server.extendparam.isAutoRenew", p.IsAutoRenew)
+		if err != nil {
 			return "", "", err
 		}
-		if _, err := optionalBoolString("server.extendparam.isAutoPay", p.IsAutoPay); err != nil {
+		autoPay, err := optionalBoolString("server.extendparam.isAutoPay", p.IsAutoPay)
+		if err != nil {
 			return "", "", err
 		}
+		req.PeriodType, req.PeriodNum = *p.PeriodType, int(*p.PeriodNum)
+		req.AutoRenew, req.AutoPay = autoRenew, autoPay
 		return ecs.ChargingPrePaid, "", nil
 	default:
 		return "", "", invalidField("server.extendparam.chargingMode", fmt.Sprintf(`must be "prePaid" or "postPaid", got %q`, charging))
