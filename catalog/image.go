@@ -33,6 +33,13 @@ var images = []ecs.Image{
 		MinDiskGB: 40, SizeBytes: 1_718_091_776, Created: day(2020, time.December, 15), SupportsKVM: true, SupportsXen: true,
 	},
 	{
+		// A Xen-era image without the KVM drivers: its servers stay on Xen
+		// flavors (resize rule 8, Ecs.0811).
+		ID: "5b3f2e0c-6a1d-4c8e-9f27-3d0b1a6c8e45", Name: "CentOS 6.10 64bit(40GB)",
+		OSType: "Linux", OSVersion: "CentOS 6.10 64bit", Platform: "CentOS", Architecture: ImageArchX86,
+		MinDiskGB: 40, SizeBytes: 1_503_238_553, Created: day(2018, time.July, 3), SupportsXen: true,
+	},
+	{
 		ID: "4149f66a-8547-46a0-8caf-ec44d591b3b8", Name: "EulerOS 2.9 64bit(40GB)",
 		OSType: "Linux", OSVersion: "EulerOS 2.9 64bit", Platform: "EulerOS", Architecture: ImageArchX86,
 		MinDiskGB: 40, SizeBytes: 1_932_787_712, Created: day(2021, time.March, 30), SupportsKVM: true,

@@ -27,13 +27,14 @@ func TestCatalog_Images(t *testing.T) {
 		t.Errorf("%d images, want at least 8", len(imgs))
 	}
 	seen := map[string]bool{}
-	var windows, arm, xen bool
+	var windows, arm, xen, xenOnly bool
 	for _, img := range imgs {
 		if !uuidPattern.MatchString(img.ID) || seen[img.ID] {
 			t.Errorf("image %q: ID not a unique UUID", img.ID)
 		}
 		seen[img.ID] = true
-		if img.MinDiskGB != 40 || !img.SupportsKVM || img.Name == "" || img.Platform == "" || img.SizeBytes <= 0 || img.Created.IsZero() {
+		xenOnly = xenOnly || (img.SupportsXen && !img.SupportsKVM)
+		if img.MinDiskGB != 40 || !(img.SupportsKVM || img.SupportsXen) || img.Name == "" || img.Platform == "" || img.SizeBytes <= 0 || img.Created.IsZero() {
 			t.Errorf("image %s: %+v", img.ID, img)
 		}
 		if img.OSType != "Linux" && img.OSType != "Windows" {
@@ -50,8 +51,8 @@ func TestCatalog_Images(t *testing.T) {
 			t.Errorf("Image(%s) = %v, %v", img.ID, got, ok)
 		}
 	}
-	if !windows || !arm || !xen {
-		t.Errorf("windows=%v arm=%v xen=%v, want all", windows, arm, xen)
+	if !windows || !arm || !xen || !xenOnly {
+		t.Errorf("windows=%v arm=%v xen=%v xenOnly=%v, want all", windows, arm, xen, xenOnly)
 	}
 	if _, ok := c.Image("00000000-0000-4000-8000-000000000000"); ok {
 		t.Errorf("Image of an unknown ID succeeded")
