@@ -13,6 +13,9 @@ const (
 	VMResized  = "resized"
 	VMError    = "error"
 	VMDeleted  = "deleted"
+	// Shelved states exist in the published mapping; ecsd does not shelve.
+	VMShelved          = "shelved"
+	VMShelvedOffloaded = "shelved_offloaded"
 )
 
 // Task states (OS-EXT-STS:task_state). The empty string is "no task" and is
@@ -37,6 +40,17 @@ const (
 	TaskPoweringOff       = "powering-off"
 	TaskPoweringOn        = "powering-on"
 	TaskDeleting          = "deleting"
+	// Task states of operations ecsd does not perform (rebuild, live
+	// migration, shelving), kept so that Status follows the whole mapping.
+	TaskRebuilding             = "rebuilding"
+	TaskRebuildBlockDeviceMap  = "rebuild_block_device_mapping"
+	TaskRebuildSpawning        = "rebuild_spawning"
+	TaskMigrating              = "migrating"
+	TaskShelving               = "shelving"
+	TaskShelvingImagePending   = "shelving_image_pending_upload"
+	TaskShelvingImageUploading = "shelving_image_uploading"
+	TaskShelvingOffloading     = "shelving_offloading"
+	TaskUnshelving             = "unshelving"
 )
 
 // Power states (OS-EXT-STS:power_state).
@@ -58,6 +72,10 @@ const (
 	StatusVerifyResize = "VERIFY_RESIZE"
 	StatusError        = "ERROR"
 	StatusDeleted      = "DELETED"
+	StatusRebuild      = "REBUILD"
+	StatusMigrating    = "MIGRATING"
+	StatusShelved      = "SHELVED"
+	StatusShelvedOff   = "SHELVED_OFFLOADED"
 	StatusUnknown      = "UNKNOWN"
 )
 
@@ -71,6 +89,7 @@ const (
 // Status maps a vm_state and task_state to the API status, following the
 // published mapping table (reference §H). Combinations outside it are UNKNOWN.
 func Status(vmState, taskState string) string {
+	rebuilding := taskState == TaskRebuilding || taskState == TaskRebuildBlockDeviceMap || taskState == TaskRebuildSpawning
 	switch vmState {
 	case VMBuilding:
 		switch taskState {
@@ -83,8 +102,13 @@ func Status(vmState, taskState string) string {
 			return StatusReboot
 		case TaskRebootingHard, TaskRebootPendingHard, TaskRebootStartedHard:
 			return StatusHardReboot
+		case TaskMigrating:
+			return StatusMigrating
 		case TaskPoweringOff, TaskDeleting, TaskNone:
 			return StatusActive
+		}
+		if rebuilding {
+			return StatusRebuild
 		}
 	case VMStopped:
 		switch taskState {
@@ -92,6 +116,9 @@ func Status(vmState, taskState string) string {
 			return StatusResize
 		case TaskPoweringOn, TaskDeleting, TaskNone:
 			return StatusShutoff
+		}
+		if rebuilding {
+			return StatusRebuild
 		}
 	case VMResized:
 		switch taskState {
@@ -105,9 +132,22 @@ func Status(vmState, taskState string) string {
 		case TaskDeleting, TaskNone:
 			return StatusError
 		}
+		if rebuilding {
+			return StatusRebuild
+		}
 	case VMDeleted:
 		if taskState == TaskNone {
 			return StatusDeleted
+		}
+	case VMShelved:
+		switch taskState {
+		case TaskShelving, TaskShelvingImagePending, TaskShelvingImageUploading, TaskUnshelving, TaskNone:
+			return StatusShelved
+		}
+	case VMShelvedOffloaded:
+		switch taskState {
+		case TaskShelvingOffloading, TaskUnshelving, TaskNone:
+			return StatusShelvedOff
 		}
 	}
 	return StatusUnknown

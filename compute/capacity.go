@@ -3,7 +3,6 @@ package compute
 import (
 	"context"
 	"database/sql"
-	"sort"
 
 	ecs "github.com/ecsd-dev/ecsd"
 )
@@ -74,22 +73,14 @@ func (s *Service) usageInAZ(ctx context.Context, tx *sql.Tx, az string) ([]*host
 	return out, nil
 }
 
-// place picks a host of az for n servers of flavor f, one host per server,
-// spreading them over the hosts with the most free vCPUs. It returns nil when
-// they do not all fit.
+// place picks a host of az for n servers of flavor f, one host per server.
+// It packs: each server goes to the host of the right architecture that fits
+// it with the fewest vCPUs left over, so that large hosts stay free for large
+// flavors. It returns nil when the servers do not all fit.
 func place(usage []*hostUsage, f *ecs.Flavor, n int) []string {
-	arch := flavorArch(f)
 	var hosts []string
 	for range n {
-		var best *hostUsage
-		for _, u := range usage {
-			if u.host.Arch != arch || !u.fits(f.VCPUs, f.RAMMB) {
-				continue
-			}
-			if best == nil || u.host.VCPUs-u.vcpus > best.host.VCPUs-best.vcpus {
-				best = u
-			}
-		}
+		best := bestFit(usage, f, "")
 		if best == nil {
 			return nil
 		}
@@ -100,31 +91,41 @@ func place(usage []*hostUsage, f *ecs.Flavor, n int) []string {
 	return hosts
 }
 
+// bestFit returns the host (other than skip) that fits f with the fewest
+// vCPUs left, ties broken by host ID; nil when none fits.
+func bestFit(usage []*hostUsage, f *ecs.Flavor, skip string) *hostUsage {
+	arch := flavorArch(f)
+	var best *hostUsage
+	for _, u := range usage {
+		if u.host.ID == skip || u.host.Arch != arch || !u.fits(f.VCPUs, f.RAMMB) {
+			continue
+		}
+		left, bestLeft := u.host.VCPUs-u.vcpus, 0
+		if best != nil {
+			bestLeft = best.host.VCPUs - best.vcpus
+		}
+		if best == nil || left < bestLeft || (left == bestLeft && u.host.ID < best.host.ID) {
+			best = u
+		}
+	}
+	return best
+}
+
 // placeResize finds a host for a server growing from cur to next: its own
-// host when the difference fits there, else the roomiest other host of its
-// AZ that fits the whole target (a migration). It returns "" when none fits.
+// host when the difference fits there, else the best-fitting other host of
+// its AZ for the whole target (a migration). It returns "" when none fits.
 func placeResize(usage []*hostUsage, srv *ecs.Server, cur, next *ecs.Flavor) string {
 	arch := flavorArch(next)
-	sort.SliceStable(usage, func(i, j int) bool { return usage[i].host.ID < usage[j].host.ID })
 	for _, u := range usage {
 		if u.host.ID == srv.HostID && u.host.Arch == arch &&
 			u.fits(max(0, next.VCPUs-cur.VCPUs), max(0, next.RAMMB-cur.RAMMB)) {
 			return u.host.ID
 		}
 	}
-	var best *hostUsage
-	for _, u := range usage {
-		if u.host.ID == srv.HostID || u.host.Arch != arch || !u.fits(next.VCPUs, next.RAMMB) {
-			continue
-		}
-		if best == nil || u.host.VCPUs-u.vcpus > best.host.VCPUs-best.vcpus {
-			best = u
-		}
+	if best := bestFit(usage, next, srv.HostID); best != nil {
+		return best.host.ID
 	}
-	if best == nil {
-		return ""
-	}
-	return best.host.ID
+	return ""
 }
 
 // checkQuota returns an ecs.CodeQuota error when adding n servers of

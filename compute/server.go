@@ -14,7 +14,8 @@ import (
 )
 
 // CreateServers implements ecs.ServerService. It validates the request
-// (image, flavor, AZ, network, quota, capacity, in that order), then stores
+// (image, flavor, AZ and sale status, network, quota, capacity, in that
+// order), then stores
 // the servers in BUILD with one createSingleServer sub-job each. A repeated
 // X-Client-Token returns the first call's result.
 func (s *Service) CreateServers(ctx context.Context, req *ecs.CreateServersRequest) (*ecs.CreateServersResult, error) {
@@ -68,7 +69,7 @@ func (s *Service) createServers(ctx context.Context, tx *sql.Tx, req *ecs.Create
 			"Yearly/monthly servers need extendparam.isAutoPay \"true\" in this version of ecsd; manual payment of orders is not supported yet.")
 	}
 	count := max(req.Count, 1)
-	az, hosts, err := s.chooseAZ(ctx, tx, req.AvailabilityZone, flavor, count)
+	azs, err := s.saleAZs(req.AvailabilityZone, flavor)
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +100,10 @@ func (s *Service) createServers(ctx context.Context, tx *sql.Tx, req *ecs.Create
 	}
 	spot := req.ChargingMode == ecs.ChargingSpot
 	if err := checkQuota(limits, spot, count, count*flavor.VCPUs, count*flavor.RAMMB); err != nil {
+		return nil, err
+	}
+	az, hosts, err := s.placeInAZs(ctx, tx, azs, flavor, count)
+	if err != nil {
 		return nil, err
 	}
 	if req.DryRun {
@@ -147,24 +152,37 @@ func (s *Service) createServers(ctx context.Context, tx *sql.Tx, req *ecs.Create
 	return res, nil
 }
 
-// chooseAZ returns the AZ to create in (the requested one, or the first with
-// the flavor on sale and room for all servers) and a host per server.
-func (s *Service) chooseAZ(ctx context.Context, tx *sql.Tx, want string, f *ecs.Flavor, count int) (string, []string, error) {
-	var candidates []string
-	for _, az := range s.Catalog.AZs() {
-		if want == "" || az.Name == want {
-			candidates = append(candidates, az.Name)
-		}
-	}
-	if len(candidates) == 0 {
-		return "", nil, ecs.Errorf(ecs.CodeBadRequest, "Availability zone %s does not exist.", want)
-	}
+// saleAZs returns the AZs a create may use: the requested one, or every AZ
+// of the region where the flavor is on sale, in order. It refuses an unknown
+// AZ and a flavor on sale in none of them.
+func (s *Service) saleAZs(want string, f *ecs.Flavor) ([]string, error) {
+	var out []string
 	var saleErr error
-	for _, az := range candidates {
-		if err := saleError(f, az); err != nil {
+	known := false
+	for _, az := range s.Catalog.AZs() {
+		if want != "" && az.Name != want {
+			continue
+		}
+		known = true
+		if err := saleError(f, az.Name); err != nil {
 			saleErr = err
 			continue
 		}
+		out = append(out, az.Name)
+	}
+	switch {
+	case !known:
+		return nil, ecs.Errorf(ecs.CodeBadRequest, "Availability zone %s does not exist.", want)
+	case len(out) == 0:
+		return nil, saleErr
+	}
+	return out, nil
+}
+
+// placeInAZs returns the first AZ of azs with room for count servers of f,
+// and a host per server.
+func (s *Service) placeInAZs(ctx context.Context, tx *sql.Tx, azs []string, f *ecs.Flavor, count int) (string, []string, error) {
+	for _, az := range azs {
 		usage, err := s.usageInAZ(ctx, tx, az)
 		if err != nil {
 			return "", nil, err
@@ -172,10 +190,13 @@ func (s *Service) chooseAZ(ctx context.Context, tx *sql.Tx, want string, f *ecs.
 		if hosts := place(usage, f, count); hosts != nil {
 			return az, hosts, nil
 		}
-		saleErr = ecs.Errorf(ecs.CodeInsufficientCap,
-			"Insufficient capacity for flavor %s in availability zone %s; choose another flavor or availability zone.", f.ID, az)
 	}
-	return "", nil, saleErr
+	where := "availability zone " + azs[0]
+	if len(azs) > 1 {
+		where = "any availability zone (" + strings.Join(azs, ", ") + ")"
+	}
+	return "", nil, ecs.Errorf(ecs.CodeInsufficientCap,
+		"Insufficient capacity for %d server(s) of flavor %s in %s; choose another flavor or availability zone.", count, f.ID, where)
 }
 
 // chargeError refuses a flavor that is not sold with a billing mode.

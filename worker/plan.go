@@ -51,7 +51,8 @@ func running(srv *ecs.Server) { srv.VMState, srv.PowerState = ecs.VMActive, ecs.
 func stopped(srv *ecs.Server) { srv.VMState, srv.PowerState = ecs.VMStopped, ecs.PowerShutdown }
 
 // settle sets a server's power state from what the driver reports, after a
-// failure left it uncertain.
+// failure left it uncertain. It changes only the in-memory server; the
+// runner writes it when it ends the job.
 func (r *Runner) settle(ctx context.Context, srv *ecs.Server) {
 	st, err := r.Driver.Inspect(ctx, srv.ID)
 	switch {
@@ -60,16 +61,6 @@ func (r *Runner) settle(ctx context.Context, srv *ecs.Server) {
 		running(srv)
 	default:
 		stopped(srv)
-	}
-}
-
-// restore writes a rolled-back server in its own transaction.
-func (r *Runner) restore(ctx context.Context, srv *ecs.Server) {
-	srv.TaskState = ecs.TaskNone
-	srv.Updated = r.Clock.Now()
-	err := r.inTx(ctx, func(tx *sql.Tx) error { return r.Store.UpdateServer(ctx, tx, srv) })
-	if err != nil {
-		r.Logger.Error("rollback: write server", "server_id", srv.ID, "err", err)
 	}
 }
 
@@ -98,7 +89,6 @@ func (r *Runner) createPlan(srv *ecs.Server) *plan {
 			_ = r.Driver.Delete(ctx, srv.ID)
 			srv.VMState, srv.PowerState = ecs.VMError, ecs.PowerNoState
 			srv.FaultCode, srv.FaultMessage = 500, "Instance creation failed."
-			r.restore(ctx, srv)
 		},
 	}
 }
@@ -106,10 +96,7 @@ func (r *Runner) createPlan(srv *ecs.Server) *plan {
 func (r *Runner) powerPlan(typ string, hard bool) *plan {
 	p := &plan{
 		defaultCode: ecs.CodeGeneric,
-		rollback: func(ctx context.Context, srv *ecs.Server) {
-			r.settle(ctx, srv)
-			r.restore(ctx, srv)
-		},
+		rollback: r.settle,
 	}
 	switch typ {
 	case ecs.JobStartServer:
@@ -143,10 +130,7 @@ func (r *Runner) deletePlan() *plan {
 		finish: func(ctx context.Context, tx *sql.Tx, srv *ecs.Server) error {
 			return r.Store.MarkServerDeleted(ctx, tx, srv.ID, r.Clock.Now())
 		},
-		rollback: func(ctx context.Context, srv *ecs.Server) {
-			r.settle(ctx, srv)
-			r.restore(ctx, srv)
-		},
+		rollback: r.settle,
 	}
 }
 
@@ -207,7 +191,6 @@ func (r *Runner) resizePlan(p compute.ResizeParams) (*plan, error) {
 			srv.FlavorID, srv.HostID, srv.CPUThreads = p.OldFlavorID, p.OldHostID, p.OldCPUThreads
 			srv.ResizeFlavorID, srv.ResizeHostID = "", ""
 			r.settle(ctx, srv)
-			r.restore(ctx, srv)
 		},
 	}, nil
 }

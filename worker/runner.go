@@ -65,7 +65,9 @@ type plan struct {
 	steps       []step
 	defaultCode string
 	finish      func(ctx context.Context, tx *sql.Tx, srv *ecs.Server) error
-	rollback    func(ctx context.Context, srv *ecs.Server)
+	// rollback undoes the driver's work after a failure and sets srv to the
+	// state to restore; the runner writes it.
+	rollback func(ctx context.Context, srv *ecs.Server)
 }
 
 // failure is a driver error that fails the job (as opposed to a store error,
@@ -87,32 +89,47 @@ func (r *Runner) Run(ctx context.Context, jobID string, giveUp bool, complete Co
 	}
 	p, err := r.plan(job, srv)
 	if err != nil {
-		return r.end(ctx, job, nil, &failure{code: ecs.CodeInternal, reason: err.Error()}, complete)
+		// The job cannot run at all: fail it and release its server.
+		r.Logger.Error("job cannot run", "job_id", job.ID, "type", job.Type, "err", err)
+		if srv != nil {
+			srv.ResizeFlavorID, srv.ResizeHostID = "", ""
+		}
+		return r.end(ctx, job, nil, internalFailure, complete, srv)
 	}
 	if p == nil { // nothing to do: the server is already where the job leads
-		return r.end(ctx, job, &plan{}, nil, complete)
+		return r.end(ctx, job, &plan{}, nil, complete, nil)
 	}
 	err = r.walk(ctx, job, p)
 	var f *failure
 	switch {
 	case err == nil:
-		return r.end(ctx, job, p, nil, complete)
+		return r.end(ctx, job, p, nil, complete, nil)
 	case errors.As(err, &f):
 	case ctx.Err() != nil:
 		return err
 	case giveUp:
-		f = &failure{code: ecs.CodeInternal, reason: "internal error: " + err.Error()}
+		r.Logger.Error("job given up after repeated store errors", "job_id", job.ID, "type", job.Type, "err", err)
+		f = internalFailure
 	default:
 		return err
 	}
 	r.Logger.Info("job failed", "job_id", job.ID, "type", job.Type, "server_id", job.ServerID, "error_code", f.code, "reason", f.reason)
-	if p.rollback != nil {
-		if cur, err := r.server(ctx, job); err == nil && cur != nil {
-			p.rollback(ctx, cur)
-		}
+	// The rollback undoes the driver's work and computes the server's
+	// restored state; end writes it in the transaction that fails the job,
+	// so that a job never ends with its server left behind.
+	cur, err := r.server(ctx, job)
+	if err != nil {
+		return err
 	}
-	return r.end(ctx, job, p, f, complete)
+	if p.rollback != nil {
+		p.rollback(ctx, cur)
+	}
+	return r.end(ctx, job, p, f, complete, cur)
 }
+
+// internalFailure is the client-visible outcome of a job that failed for a
+// reason internal to ecsd; the detail is logged, never sent.
+var internalFailure = &failure{code: ecs.CodeInternal, reason: "The job failed because of an internal error."}
 
 func (r *Runner) load(ctx context.Context, jobID string) (*ecs.Job, *ecs.Server, error) {
 	var job *ecs.Job
@@ -225,12 +242,20 @@ func (r *Runner) setPhase(ctx context.Context, tx *sql.Tx, job *ecs.Job, phase s
 }
 
 // end writes the outcome of a job: on success the last step's changes and
-// the plan's finish; on failure the rollback's server state; then the job's
-// status, its parent's when it was the last sub-job, and the queue's
-// completion, in one transaction.
-func (r *Runner) end(ctx context.Context, job *ecs.Job, p *plan, f *failure, complete CompleteFunc) error {
+// the plan's finish; on failure the server as the rollback left it
+// (restored, with its task state cleared); then the job's status, its
+// parent's when it was the last sub-job, and the queue's completion, in one
+// transaction.
+func (r *Runner) end(ctx context.Context, job *ecs.Job, p *plan, f *failure, complete CompleteFunc, restored *ecs.Server) error {
 	return r.inTx(ctx, func(tx *sql.Tx) error {
 		now := r.Clock.Now()
+		if f != nil && restored != nil {
+			restored.TaskState = ecs.TaskNone
+			restored.Updated = now
+			if err := r.Store.UpdateServer(ctx, tx, restored); err != nil {
+				return err
+			}
+		}
 		if job.ServerID != "" && p != nil && f == nil {
 			srv, err := r.Store.ServerByID(ctx, tx, "", job.ServerID)
 			if err != nil {
