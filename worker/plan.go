@@ -96,7 +96,7 @@ func (r *Runner) createPlan(srv *ecs.Server) *plan {
 func (r *Runner) powerPlan(typ string, hard bool) *plan {
 	p := &plan{
 		defaultCode: ecs.CodeGeneric,
-		rollback: r.settle,
+		rollback:    r.settle,
 	}
 	switch typ {
 	case ecs.JobStartServer:
