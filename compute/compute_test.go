@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sync"
@@ -20,6 +18,7 @@ import (
 	"github.com/ecsd-dev/ecsd/catalog"
 	"github.com/ecsd-dev/ecsd/compute"
 	"github.com/ecsd-dev/ecsd/sqlite"
+	"github.com/ecsd-dev/ecsd/sqlite/sqlitetest"
 )
 
 // Images of the default catalogue.
@@ -33,50 +32,8 @@ const (
 // cat is the default catalogue; it is immutable and safe to share.
 var cat = catalog.Default()
 
-// templateDir holds a database that TestMain migrated once; newDB copies it.
-var templateDir string
-
-func TestMain(m *testing.M) { os.Exit(runTests(m)) }
-
-func runTests(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "ecsd-compute-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	db, err := sqlite.Open(context.Background(), dir)
-	if err == nil {
-		err = db.Close()
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "template database:", err)
-		return 1
-	}
-	templateDir = dir
-	return m.Run()
-}
-
-// newDB returns a real, private, on-disk database for one test: a copy of a
-// database migrated once by TestMain, opened with sqlite.Open. Migrating from
-// scratch costs a third of a second under -race; a copy a few milliseconds.
-func newDB(tb testing.TB) *sqlite.DB {
-	tb.Helper()
-	dir := tb.TempDir()
-	b, err := os.ReadFile(filepath.Join(templateDir, sqlite.FileName))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, sqlite.FileName), b, 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	db, err := sqlite.Open(tb.Context(), dir)
-	if err != nil {
-		tb.Fatalf("Open: %v", err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	return db
-}
+// newDB returns a real, private, on-disk database for one test.
+func newDB(tb testing.TB) *sqlite.DB { return sqlitetest.NewDB(tb) }
 
 // fakeQueue is a compute.Queue that records what it is given. It checks that
 // it is called inside the transaction that wrote the jobs, as River's

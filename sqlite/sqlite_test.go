@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	ecs "github.com/ecsd-dev/ecsd"
 	"github.com/ecsd-dev/ecsd/compute"
 	"github.com/ecsd-dev/ecsd/sqlite"
+	"github.com/ecsd-dev/ecsd/sqlite/sqlitetest"
 	"github.com/ecsd-dev/ecsd/worker"
 )
 
@@ -24,30 +24,6 @@ var (
 	_ compute.Store = (*sqlite.DB)(nil)
 	_ worker.Store  = (*sqlite.DB)(nil)
 )
-
-// templateDir holds a database that TestMain migrated once; newDB copies it.
-var templateDir string
-
-func TestMain(m *testing.M) { os.Exit(runTests(m)) }
-
-func runTests(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "ecsd-sqlite-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	db, err := sqlite.Open(context.Background(), dir)
-	if err == nil {
-		err = db.Close()
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "template database:", err)
-		return 1
-	}
-	templateDir = dir
-	return m.Run()
-}
 
 // newDB returns a real, private, on-disk database for one test: a copy of a
 // database migrated once by TestMain, opened with sqlite.Open (which then
@@ -60,18 +36,7 @@ func newDB(tb testing.TB) *sqlite.DB {
 
 // templateCopy returns a new data directory holding a copy of the template
 // database.
-func templateCopy(tb testing.TB) string {
-	tb.Helper()
-	dir := tb.TempDir()
-	b, err := os.ReadFile(filepath.Join(templateDir, sqlite.FileName))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, sqlite.FileName), b, 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	return dir
-}
+func templateCopy(tb testing.TB) string { return sqlitetest.DataDir(tb) }
 
 // mustOpen opens a database in dataDir ("" = ephemeral) and closes it when
 // the test ends.

@@ -4,10 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +19,7 @@ import (
 	"github.com/ecsd-dev/ecsd/driver"
 	"github.com/ecsd-dev/ecsd/driver/sim"
 	"github.com/ecsd-dev/ecsd/sqlite"
+	"github.com/ecsd-dev/ecsd/sqlite/sqlitetest"
 	"github.com/ecsd-dev/ecsd/worker"
 )
 
@@ -32,50 +30,8 @@ var cat = catalog.Default()
 
 var discard = slog.New(slog.DiscardHandler)
 
-// templateDir holds a database that TestMain migrated once; newDB copies it.
-var templateDir string
-
-func TestMain(m *testing.M) { os.Exit(runTests(m)) }
-
-func runTests(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "ecsd-worker-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	db, err := sqlite.Open(context.Background(), dir)
-	if err == nil {
-		err = db.Close()
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "template database:", err)
-		return 1
-	}
-	templateDir = dir
-	return m.Run()
-}
-
-// newDB returns a real, private, on-disk database for one test: a copy of a
-// database migrated once by TestMain, opened with sqlite.Open. Migrating from
-// scratch costs a third of a second under -race; a copy a few milliseconds.
-func newDB(tb testing.TB) *sqlite.DB {
-	tb.Helper()
-	dir := tb.TempDir()
-	b, err := os.ReadFile(filepath.Join(templateDir, sqlite.FileName))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, sqlite.FileName), b, 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	db, err := sqlite.Open(tb.Context(), dir)
-	if err != nil {
-		tb.Fatalf("Open: %v", err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	return db
-}
+// newDB returns a real, private, on-disk database for one test.
+func newDB(tb testing.TB) *sqlite.DB { return sqlitetest.NewDB(tb) }
 
 // fakeQueue records the jobs compute enqueues; tests run them by hand.
 type fakeQueue struct {
