@@ -41,7 +41,21 @@ type GPU struct {
 // per-AZ override of cond:operation:az when it names az, else
 // cond:operation:status, else normal.
 func (f *Flavor) SaleStatus(az string) string {
-	if azs := f.ExtraSpecs["cond:operation:az"]; azs != "" && az != "" {
+	return saleStatus(f.ExtraSpecs["cond:operation:az"], f.ExtraSpecs["cond:operation:status"], SaleNormal, az)
+}
+
+// SpotSaleStatus returns the flavor's sale status for spot servers in az:
+// cond:spot:operation:az for az, else cond:spot:operation:status, else
+// abandon (a flavor without spot keys is not sold as spot).
+func (f *Flavor) SpotSaleStatus(az string) string {
+	return saleStatus(f.ExtraSpecs["cond:spot:operation:az"], f.ExtraSpecs["cond:spot:operation:status"], SaleAbandon, az)
+}
+
+// OnSpotSale reports whether spot servers of the flavor can be created in az.
+func (f *Flavor) OnSpotSale(az string) bool { return onSale(f.SpotSaleStatus(az)) }
+
+func saleStatus(azs, region, absent, az string) string {
+	if azs != "" && az != "" {
 		for _, part := range strings.Split(azs, ",") {
 			part = strings.TrimSpace(part)
 			open := strings.IndexByte(part, '(')
@@ -53,16 +67,18 @@ func (f *Flavor) SaleStatus(az string) string {
 			}
 		}
 	}
-	if s := f.ExtraSpecs["cond:operation:status"]; s != "" {
-		return s
+	if region != "" {
+		return region
 	}
-	return SaleNormal
+	return absent
 }
 
 // OnSale reports whether the flavor can be chosen for a new server or as a
 // resize target in az.
-func (f *Flavor) OnSale(az string) bool {
-	switch f.SaleStatus(az) {
+func (f *Flavor) OnSale(az string) bool { return onSale(f.SaleStatus(az)) }
+
+func onSale(status string) bool {
+	switch status {
 	case SaleNormal, SaleObt, SalePromotion:
 		return true
 	}

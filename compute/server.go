@@ -69,7 +69,7 @@ func (s *Service) createServers(ctx context.Context, tx *sql.Tx, req *ecs.Create
 			"Yearly/monthly servers need extendparam.isAutoPay \"true\" in this version of ecsd; manual payment of orders is not supported yet.")
 	}
 	count := max(req.Count, 1)
-	azs, err := s.saleAZs(req.AvailabilityZone, flavor)
+	azs, err := s.saleAZs(req.AvailabilityZone, flavor, req.ChargingMode)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +155,7 @@ func (s *Service) createServers(ctx context.Context, tx *sql.Tx, req *ecs.Create
 // saleAZs returns the AZs a create may use: the requested one, or every AZ
 // of the region where the flavor is on sale, in order. It refuses an unknown
 // AZ and a flavor on sale in none of them.
-func (s *Service) saleAZs(want string, f *ecs.Flavor) ([]string, error) {
+func (s *Service) saleAZs(want string, f *ecs.Flavor, mode string) ([]string, error) {
 	var out []string
 	var saleErr error
 	known := false
@@ -164,7 +164,12 @@ func (s *Service) saleAZs(want string, f *ecs.Flavor) ([]string, error) {
 			continue
 		}
 		known = true
-		if err := saleError(f, az.Name); err != nil {
+		err := saleError(f, az.Name)
+		if err == nil && mode == ecs.ChargingSpot && !f.OnSpotSale(az.Name) {
+			err = ecs.Errorf(ecs.CodeBadRequest, "Flavor %s is not sold as spot in availability zone %s (cond:spot:operation:status %s).",
+				f.ID, az.Name, f.SpotSaleStatus(az.Name))
+		}
+		if err != nil {
 			saleErr = err
 			continue
 		}

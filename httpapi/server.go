@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 
 	ecs "github.com/ecsd-dev/ecsd"
@@ -70,9 +71,21 @@ func (s *Server) listServersV1(w http.ResponseWriter, r *http.Request, _ []byte)
 	if err != nil {
 		return err
 	}
-	out := make([]serverDetail, len(views))
+	out := make([]any, len(views), len(views)+len(f.IDs))
+	found := make(map[string]bool, len(views))
 	for i, v := range views {
 		out[i] = newServerDetail(v)
+		found[v.Server.ID] = true
+	}
+	// An ID of the server_id filter that names no server comes back as an
+	// entry with only id and fault (SDK ListServersDetailsRequest.ServerId).
+	for _, id := range f.IDs {
+		if !found[id] {
+			found[id] = true
+			out = append(out, missingServer{ID: id, Fault: serverFault{Code: http.StatusNotFound,
+				Created: s.Now().UTC().Format(timeFormatServer), Message: fmt.Sprintf("Instance[%s] could not be found.", id)}})
+			total++
+		}
 	}
 	writeJSON(w, http.StatusOK, listServersDetailsBody{Count: total, Servers: out})
 	return nil

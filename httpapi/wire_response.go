@@ -13,10 +13,19 @@ type showServerBody struct {
 }
 
 // listServersDetailsBody is SDK ListServersDetailsResponse; count is the
-// number of matching servers without pagination.
+// number of matching servers without pagination. Servers holds serverDetail
+// values and, for IDs of a server_id filter that match no server,
+// missingServer values.
 type listServersDetailsBody struct {
-	Count   int            `json:"count"`
-	Servers []serverDetail `json:"servers"`
+	Count   int   `json:"count"`
+	Servers []any `json:"servers"`
+}
+
+// missingServer is the entry of ListServersDetails for an ID of its
+// server_id filter that names no server: only id and fault are set.
+type missingServer struct {
+	ID    string      `json:"id"`
+	Fault serverFault `json:"fault"`
 }
 
 // listCloudServersBody is SDK ListCloudServersResponse. servers_links holds

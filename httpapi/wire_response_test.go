@@ -59,7 +59,7 @@ func TestServerDetailSDK(t *testing.T) {
 			d := newServerDetail(testView(s))
 			body := mustMarshal(t, showServerBody{Server: d})
 			checkOAS(t, "ECS/ShowServer.json", "/v1/{project_id}/cloudservers/{server_id}", "get", "200", body)
-			list := mustMarshal(t, listServersDetailsBody{Count: 1, Servers: []serverDetail{d}})
+			list := mustMarshal(t, listServersDetailsBody{Count: 1, Servers: []any{d}})
 			checkOAS(t, "ECS/ListServersDetails.json", "/v1/{project_id}/cloudservers/detail", "get", "200", list)
 
 			var resp model.ShowServerResponse

@@ -125,11 +125,13 @@ func (m *Node) Run(ctx context.Context) error {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &worker.Worker[*riversqlite.Driver]{Runner: runner})
 	m.River, err = river.NewClient(riversqlite.New(db.SQL()), &river.Config{
-		Logger:               m.Logger.With("component", "river"),
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 100}},
-		Workers:              workers,
-		FetchCooldown:        5 * time.Millisecond,
-		FetchPollInterval:    20 * time.Millisecond,
+		Logger:        m.Logger.With("component", "river"),
+		Queues:        map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 100}},
+		Workers:       workers,
+		FetchCooldown: 5 * time.Millisecond,
+		// Inserts through this client trigger a fetch at once (SQLite has no
+		// LISTEN/NOTIFY); polling only picks up retries and rescued jobs.
+		FetchPollInterval:    250 * time.Millisecond,
 		JobTimeout:           -1,
 		RescueStuckJobsAfter: 24 * time.Hour,
 		RetryPolicy:          worker.RetryPolicy{},
