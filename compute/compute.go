@@ -54,6 +54,10 @@ type Store interface {
 	ReplaceHosts(ctx context.Context, tx *sql.Tx, hosts []ecs.Host) error
 	Hosts(ctx context.Context, tx *sql.Tx, az string) ([]ecs.Host, error)
 
+	InsertAction(ctx context.Context, tx *sql.Tx, a *ecs.Action) error
+	Actions(ctx context.Context, tx *sql.Tx, projectID, serverID string) ([]*ecs.Action, error)
+	Phases(ctx context.Context, tx *sql.Tx, jobID string) ([]*ecs.PhaseEvent, error)
+
 	ClientToken(ctx context.Context, tx *sql.Tx, projectID, token string) (string, error)
 	PutClientToken(ctx context.Context, tx *sql.Tx, projectID, token, response string, nanos int64) error
 }

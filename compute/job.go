@@ -77,9 +77,69 @@ func (s *Service) insertBatch(ctx context.Context, tx *sql.Tx, projectID, typ, s
 			return nil, err
 		}
 	}
+	for _, sub := range subs {
+		if err := s.recordAction(ctx, tx, sub); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.Queue.Enqueue(ctx, tx, subs...); err != nil {
 		return nil, fmt.Errorf("enqueue %s: %w", typ, err)
 	}
 	parent.SubJobs = subs
 	return parent, nil
+}
+
+// actionNames names the actions of the history by job type.
+var actionNames = map[string]string{
+	ecs.JobCreateSingleServer: "create",
+	ecs.JobDeleteSingleServer: "delete",
+	ecs.JobStartServer:        "start",
+	ecs.JobStopServer:         "stop",
+	ecs.JobRebootServer:       "reboot",
+	ecs.JobResizeServer:       "resize",
+}
+
+// recordAction adds the history entry of a single-server job, with the ID of
+// the request that caused it.
+func (s *Service) recordAction(ctx context.Context, tx *sql.Tx, j *ecs.Job) error {
+	return s.Store.InsertAction(ctx, tx, &ecs.Action{
+		ProjectID: j.ProjectID, ServerID: j.ServerID, Action: actionNames[j.Type],
+		RequestID: ecs.RequestID(ctx), JobID: j.ID, StartTime: j.BeginTime,
+	})
+}
+
+// ServerActions returns the history of a server of the project (also after
+// it was deleted), oldest first.
+func (s *Service) ServerActions(ctx context.Context, projectID, serverID string) ([]*ecs.Action, error) {
+	var out []*ecs.Action
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = s.Store.Actions(ctx, tx, projectID, serverID)
+		return err
+	})
+	return out, err
+}
+
+// JobPhases returns a job and the phases it (or each of its sub-jobs) went
+// through, keyed by job ID.
+func (s *Service) JobPhases(ctx context.Context, projectID, jobID string) (*ecs.Job, map[string][]*ecs.PhaseEvent, error) {
+	var job *ecs.Job
+	phases := map[string][]*ecs.PhaseEvent{}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if job, err = s.Store.JobByID(ctx, tx, projectID, jobID); err != nil {
+			return err
+		}
+		for _, j := range append([]*ecs.Job{job}, job.SubJobs...) {
+			ps, err := s.Store.Phases(ctx, tx, j.ID)
+			if err != nil {
+				return err
+			}
+			if len(ps) > 0 {
+				phases[j.ID] = ps
+			}
+		}
+		return nil
+	})
+	return job, phases, err
 }

@@ -101,6 +101,9 @@ func (s *Service) ResizeServer(ctx context.Context, req *ecs.ResizeRequest) (str
 		if err := s.Store.InsertJob(ctx, tx, job); err != nil {
 			return err
 		}
+		if err := s.recordAction(ctx, tx, job); err != nil {
+			return err
+		}
 		if err := s.Queue.Enqueue(ctx, tx, job); err != nil {
 			return err
 		}

@@ -138,7 +138,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	reqID := newRequestID()
 	w.Header().Set("X-Request-Id", reqID)
-	ctx := context.WithValue(r.Context(), requestIDKey, reqID)
+	ctx := ecs.WithRequestID(context.WithValue(r.Context(), requestIDKey, reqID), reqID)
 	r = r.WithContext(ctx)
 	rec := &statusRecorder{ResponseWriter: w}
 	defer func() {

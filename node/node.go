@@ -129,9 +129,12 @@ func (m *Node) Run(ctx context.Context) error {
 		Queues:        map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 100}},
 		Workers:       workers,
 		FetchCooldown: 5 * time.Millisecond,
-		// Inserts through this client trigger a fetch at once (SQLite has no
-		// LISTEN/NOTIFY); polling only picks up retries and rescued jobs.
-		FetchPollInterval:    250 * time.Millisecond,
+		// SQLite has no LISTEN/NOTIFY, and River wakes its producer only
+		// for inserts outside a transaction, while ecsd always inserts in
+		// the transaction of the state change: the poll interval bounds how
+		// long an accepted job waits to start (an idle node costs a few per
+		// cent of a core for it).
+		FetchPollInterval:    25 * time.Millisecond,
 		JobTimeout:           -1,
 		RescueStuckJobsAfter: 24 * time.Hour,
 		RetryPolicy:          worker.RetryPolicy{},

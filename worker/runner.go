@@ -23,6 +23,9 @@ type Store interface {
 	JobByID(ctx context.Context, tx *sql.Tx, projectID, id string) (*ecs.Job, error)
 	UpdateJob(ctx context.Context, tx *sql.Tx, j *ecs.Job) error
 	SubJobs(ctx context.Context, tx *sql.Tx, parentID string) ([]*ecs.Job, error)
+	StartPhase(ctx context.Context, tx *sql.Tx, jobID, phase string, at time.Time) error
+	EndPhase(ctx context.Context, tx *sql.Tx, jobID string, at time.Time) error
+	FinishActions(ctx context.Context, tx *sql.Tx, jobID, result, code, message string, at time.Time) error
 }
 
 // Flavors looks flavors up by ID.
@@ -222,6 +225,9 @@ func causeText(err error) string {
 // setPhase records the phase a job has entered and marks it (and its
 // parent) RUNNING.
 func (r *Runner) setPhase(ctx context.Context, tx *sql.Tx, job *ecs.Job, phase string) error {
+	if err := r.Store.StartPhase(ctx, tx, job.ID, phase, r.Clock.Now()); err != nil {
+		return err
+	}
 	job.Phase = phase
 	if job.Status == ecs.JobInit {
 		job.Status = ecs.JobRunning
@@ -279,6 +285,12 @@ func (r *Runner) end(ctx context.Context, job *ecs.Job, p *plan, f *failure, com
 			job.Status, job.ErrorCode, job.FailReason = ecs.JobFail, f.code, f.reason
 		}
 		if err := r.Store.UpdateJob(ctx, tx, job); err != nil {
+			return err
+		}
+		if err := r.Store.EndPhase(ctx, tx, job.ID, now); err != nil {
+			return err
+		}
+		if err := r.Store.FinishActions(ctx, tx, job.ID, job.Status, job.ErrorCode, job.FailReason, now); err != nil {
 			return err
 		}
 		if err := r.endParent(ctx, tx, job, now); err != nil {
