@@ -7,10 +7,12 @@ package node
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -18,7 +20,9 @@ import (
 
 	ecs "github.com/ecsd-dev/ecsd"
 	"github.com/ecsd-dev/ecsd/catalog"
+	"github.com/ecsd-dev/ecsd/clock"
 	"github.com/ecsd-dev/ecsd/compute"
+	"github.com/ecsd-dev/ecsd/control"
 	"github.com/ecsd-dev/ecsd/driver"
 	"github.com/ecsd-dev/ecsd/driver/sim"
 	"github.com/ecsd-dev/ecsd/httpapi"
@@ -49,6 +53,9 @@ type Config struct {
 	Flavors   []catalog.FlavorOverride
 	Hosts     []ecs.Host // empty = the catalogue's default hosts
 	Version   string
+	// AdminToken opens the control API (/_ecsd/) to callers that present
+	// it; without it only loopback clients reach the control API.
+	AdminToken string
 }
 
 // Node is a running ecsd: it owns the database, the job queue, the driver
@@ -64,12 +71,17 @@ type Node struct {
 	Service *compute.Service
 	River   *river.Client[*sql.Tx]
 	HTTP    *httpapi.Server
+	Control *control.Server
+	// Clock is the clock of jobs and timestamps. Run sets it to VClock, the
+	// persistent virtual clock, unless a test set another one before.
 	Clock   ecs.Clock
+	VClock  *clock.Virtual
+	started time.Time
 }
 
 // New returns a Node for cfg; Run starts it.
 func New(cfg Config, logger *slog.Logger, out io.Writer) *Node {
-	return &Node{Config: cfg, Logger: logger, Out: out, Clock: ecs.RealClock{}}
+	return &Node{Config: cfg, Logger: logger, Out: out}
 }
 
 // Run opens the store, recovers interrupted work, starts the job queue and
@@ -82,6 +94,13 @@ func (m *Node) Run(ctx context.Context) error {
 		return err
 	}
 	m.DB = db
+	m.started = time.Now()
+	if m.Clock == nil {
+		if m.VClock, err = openClock(ctx, db, m.Logger); err != nil {
+			return err
+		}
+		m.Clock = m.VClock
+	}
 
 	if m.Catalog, err = catalog.New(cfg.Region, cfg.Flavors); err != nil {
 		return fmt.Errorf("flavor catalogue: %w", err)
@@ -152,12 +171,51 @@ func (m *Node) Run(ctx context.Context) error {
 		Servers: m.Service, Jobs: m.Service, Tenants: m.Service,
 		Flavors: m.Service, Networks: m.Service, Images: m.Service,
 	}, m.Logger)
-	m.HTTP.Now = m.Clock.Now
+	m.Control = &control.Server{Token: cfg.AdminToken, Logger: m.Logger, Clock: m.VClock, History: m.Service, Health: m.health}
+	m.HTTP.Extra = map[string]http.Handler{"/_ecsd/": m.Control.Handler()}
 	if err := m.HTTP.Open(cfg.Listen); err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	m.banner(dataDir)
 	return nil
+}
+
+// clockSetting is the settings key of the virtual clock's state.
+const clockSetting = "clock"
+
+// openClock returns the virtual clock as the store last saw it (a fresh
+// one on a new store), saving every change.
+func openClock(ctx context.Context, db *sqlite.DB, logger *slog.Logger) (*clock.Virtual, error) {
+	c := clock.New(nil)
+	saved, err := db.Setting(ctx, clockSetting)
+	if err != nil {
+		return nil, err
+	}
+	if saved != "" {
+		var st clock.State
+		if err := json.Unmarshal([]byte(saved), &st); err != nil {
+			return nil, fmt.Errorf("clock state: %w", err)
+		}
+		if err := c.Restore(st); err != nil {
+			return nil, err
+		}
+	}
+	c.OnChange(func(st clock.State) {
+		b, _ := json.Marshal(st)
+		if err := db.PutSetting(context.Background(), clockSetting, string(b)); err != nil {
+			logger.Error("save clock state", "err", err)
+		}
+	})
+	return c, nil
+}
+
+func (m *Node) health() control.Health {
+	store := "sqlite:" + m.DB.Path()
+	if m.DB.Path() == "" {
+		store = "sqlite:memory"
+	}
+	return control.Health{Ready: true, Version: m.Config.Version, Store: store, Driver: m.Driver.Name(),
+		Uptime: time.Since(m.started).Seconds(), Started: m.started.UTC().Format(time.RFC3339)}
 }
 
 // hosts returns the configured simulated hosts, or the catalogue's.

@@ -51,6 +51,10 @@ type Config struct {
 	// Driver names the compute driver (the driver registry's name, e.g. sim).
 	// Flag --driver, env ECSD_DRIVER, file key driver.
 	Driver string
+	// AdminToken opens the control API (/_ecsd/) to callers presenting it
+	// as a bearer token; without it only loopback clients may use it. Flag
+	// --admin-token, env ECSD_ADMIN_TOKEN, file key admin_token.
+	AdminToken string
 	// Log configures the logger.
 	Log LogConfig
 	// DevTenant turns on the built-in development tenant (ecs.DevTenant),
@@ -225,6 +229,11 @@ var settings = []setting{
 		key: "driver", flag: "driver", arg: "NAME", env: "ECSD_DRIVER",
 		help: "compute driver",
 		str:  func(c *Config) *string { return &c.Driver },
+	},
+	{
+		key: "admin_token", flag: "admin-token", arg: "TOKEN", env: "ECSD_ADMIN_TOKEN",
+		help: "token that opens the control API (/_ecsd/) to non-loopback callers",
+		str:  func(c *Config) *string { return &c.AdminToken },
 	},
 	{
 		key: "log.level", flag: "log-level", arg: "LEVEL", env: "ECSD_LOG_LEVEL",
@@ -643,6 +652,7 @@ type fileConfig struct {
 	Region         *string      `yaml:"region" json:"region"`
 	Timing         *fileTiming  `yaml:"timing" json:"timing"`
 	Driver         *string      `yaml:"driver" json:"driver"`
+	AdminToken     *string      `yaml:"admin_token" json:"admin_token"`
 	Log            *fileLog     `yaml:"log" json:"log"`
 	DevTenant      *bool        `yaml:"dev_tenant" json:"dev_tenant"`
 	AllowRemoteDev *bool        `yaml:"allow_remote_dev" json:"allow_remote_dev"`
@@ -728,6 +738,7 @@ func (c *Config) applyFile(path string, f *fileConfig) error {
 	boolean(&c.Ephemeral, f.Ephemeral, "ephemeral")
 	str(&c.Region, f.Region, "region")
 	str(&c.Driver, f.Driver, "driver")
+	str(&c.AdminToken, f.AdminToken, "admin_token")
 	boolean(&c.DevTenant, f.DevTenant, "dev_tenant")
 	boolean(&c.AllowRemoteDev, f.AllowRemoteDev, "allow_remote_dev")
 	if f.Log != nil {

@@ -51,7 +51,7 @@ func (c Config) Node() node.Config {
 	nc := node.Config{
 		Listen: c.Listen, DataDir: c.DataDir, Region: c.Region,
 		Timing: c.Timing.Profile, PhaseOverrides: c.Timing.Phases,
-		Driver: c.Driver, DevTenant: c.DevTenant, Version: Version,
+		Driver: c.Driver, DevTenant: c.DevTenant, Version: Version, AdminToken: c.AdminToken,
 	}
 	if c.Ephemeral {
 		nc.DataDir = ""
