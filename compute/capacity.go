@@ -36,6 +36,9 @@ func (s *Service) usageInAZ(ctx context.Context, tx *sql.Tx, az string) ([]*host
 	out := make([]*hostUsage, 0, len(hosts))
 	for _, h := range hosts {
 		u := &hostUsage{host: h}
+		if s.Market != nil {
+			u.vcpus, u.ramMB = s.Market.TakenCapacity(h.ID)
+		}
 		byID[h.ID] = u
 		out = append(out, u)
 	}

@@ -79,6 +79,16 @@ type Catalog interface {
 	ImageFits(img *ecs.Image, f *ecs.Flavor) error
 }
 
+// Market is what fault injection does to the market: flavors sold out in
+// an availability zone and capacity taken away from hosts. Both are read on
+// every placement and must be cheap.
+type Market interface {
+	// SoldOut reports whether flavorID is sold out in az.
+	SoldOut(flavorID, az string) bool
+	// TakenCapacity returns the vCPUs and memory unavailable on a host.
+	TakenCapacity(hostID string) (vcpus, ramMB int)
+}
+
 // Service implements ecs.ServerService, ecs.JobService, ecs.TenantService,
 // ecs.FlavorService, ecs.NetworkService and ecs.ImageService. It is safe for
 // concurrent use.
@@ -88,6 +98,9 @@ type Service struct {
 	Catalog Catalog
 	Clock   ecs.Clock
 	Logger  *slog.Logger
+	// Market, when set, adds injected faults (sold-out flavors, taken
+	// capacity) to the catalogue's sale status and the hosts' usage.
+	Market Market
 }
 
 var (
@@ -116,6 +129,11 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 func (s *Service) now() time.Time { return s.Clock.Now().UTC() }
+
+// soldOut reports whether an injected fault sells flavorID out in az.
+func (s *Service) soldOut(flavorID, az string) bool {
+	return s.Market != nil && s.Market.SoldOut(flavorID, az)
+}
 
 // NewUUID returns a random RFC 4122 version 4 UUID.
 func NewUUID() string {

@@ -50,6 +50,10 @@ func (s *Service) ResizeServer(ctx context.Context, req *ecs.ResizeRequest) (str
 		if err := s.Catalog.CheckResize(cur, next, srv.AvailabilityZone, xenDriversReady(img)); err != nil {
 			return err
 		}
+		if s.soldOut(next.ID, srv.AvailabilityZone) {
+			return ecs.Errorf(ecs.CodeInsufficientCap, "flavor %s cannot be changed to %s: %s is not on sale in %s (sellout)",
+				cur.ID, next.ID, next.ID, srv.AvailabilityZone)
+		}
 		if err := chargeError(next, srv.ChargingMode); err != nil {
 			return err
 		}
@@ -200,6 +204,9 @@ func (s *Service) ResizeFlavors(ctx context.Context, req *ecs.ResizeFlavorsReque
 			continue
 		}
 		if mode != "" && chargeError(f, mode) != nil {
+			continue
+		}
+		if s.soldOut(f.ID, az) {
 			continue
 		}
 		out = append(out, f)

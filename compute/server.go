@@ -165,6 +165,9 @@ func (s *Service) saleAZs(want string, f *ecs.Flavor, mode string) ([]string, er
 		}
 		known = true
 		err := saleError(f, az.Name)
+		if err == nil && s.soldOut(f.ID, az.Name) {
+			err = ecs.Errorf(ecs.CodeInsufficientCap, "Flavor %s is sold out in availability zone %s.", f.ID, az.Name)
+		}
 		if err == nil && mode == ecs.ChargingSpot && !f.OnSpotSale(az.Name) {
 			err = ecs.Errorf(ecs.CodeBadRequest, "Flavor %s is not sold as spot in availability zone %s (cond:spot:operation:status %s).",
 				f.ID, az.Name, f.SpotSaleStatus(az.Name))

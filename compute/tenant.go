@@ -15,28 +15,31 @@ import (
 // group, with IDs derived from the project ID so that they are the same on
 // every run.
 func (s *Service) EnsureTenant(ctx context.Context, t ecs.Tenant, q ecs.Quota) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		if err := s.Store.UpsertTenant(ctx, tx, &t, q, now); err != nil {
-			return err
-		}
-		vpcs, err := s.Store.VPCs(ctx, tx, t.ProjectID)
-		if err != nil || len(vpcs) > 0 {
-			return err
-		}
-		vpc := &ecs.VPC{ID: DerivedUUID(t.ProjectID + "/vpc"), ProjectID: t.ProjectID, Name: "vpc-default", CIDR: "192.168.0.0/16", Created: now}
-		subnet := &ecs.Subnet{ID: DerivedUUID(t.ProjectID + "/subnet"), ProjectID: t.ProjectID, VPCID: vpc.ID,
-			Name: "subnet-default", CIDR: "192.168.0.0/24", GatewayIP: "192.168.0.1", Created: now}
-		sg := &ecs.SecurityGroup{ID: DerivedUUID(t.ProjectID + "/sg"), ProjectID: t.ProjectID, Name: "default",
-			Description: "Default security group", VPCID: "", Created: now}
-		if err := s.Store.InsertVPC(ctx, tx, vpc); err != nil {
-			return err
-		}
-		if err := s.Store.InsertSubnet(ctx, tx, subnet); err != nil {
-			return err
-		}
-		return s.Store.InsertSecurityGroup(ctx, tx, sg)
-	})
+	return s.inTx(ctx, func(tx *sql.Tx) error { return s.ensureTenant(ctx, tx, t, q) })
+}
+
+// ensureTenant is EnsureTenant inside the caller's transaction.
+func (s *Service) ensureTenant(ctx context.Context, tx *sql.Tx, t ecs.Tenant, q ecs.Quota) error {
+	now := s.now()
+	if err := s.Store.UpsertTenant(ctx, tx, &t, q, now); err != nil {
+		return err
+	}
+	vpcs, err := s.Store.VPCs(ctx, tx, t.ProjectID)
+	if err != nil || len(vpcs) > 0 {
+		return err
+	}
+	vpc := &ecs.VPC{ID: DerivedUUID(t.ProjectID + "/vpc"), ProjectID: t.ProjectID, Name: "vpc-default", CIDR: "192.168.0.0/16", Created: now}
+	subnet := &ecs.Subnet{ID: DerivedUUID(t.ProjectID + "/subnet"), ProjectID: t.ProjectID, VPCID: vpc.ID,
+		Name: "subnet-default", CIDR: "192.168.0.0/24", GatewayIP: "192.168.0.1", Created: now}
+	sg := &ecs.SecurityGroup{ID: DerivedUUID(t.ProjectID + "/sg"), ProjectID: t.ProjectID, Name: "default",
+		Description: "Default security group", VPCID: "", Created: now}
+	if err := s.Store.InsertVPC(ctx, tx, vpc); err != nil {
+		return err
+	}
+	if err := s.Store.InsertSubnet(ctx, tx, subnet); err != nil {
+		return err
+	}
+	return s.Store.InsertSecurityGroup(ctx, tx, sg)
 }
 
 // SetHosts replaces the simulated hosts.
@@ -131,7 +134,7 @@ func (s *Service) FindFlavors(ctx context.Context, f ecs.FlavorFilter) ([]*ecs.F
 		if f.ID != nil && fl.ID != *f.ID {
 			continue
 		}
-		if f.AvailabilityZone != nil && !fl.OnSale(*f.AvailabilityZone) {
+		if f.AvailabilityZone != nil && (!fl.OnSale(*f.AvailabilityZone) || s.soldOut(fl.ID, *f.AvailabilityZone)) {
 			continue
 		}
 		if f.Marker != nil && fl.ID <= *f.Marker {

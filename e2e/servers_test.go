@@ -875,6 +875,10 @@ func TestConcurrentRequests(t *testing.T) {
 	}
 
 	t.Run("one resize wins", func(t *testing.T) {
+		// Hold the winner in its first phase until every request has been
+		// answered; otherwise it could finish first and a late request
+		// would see the new flavor (Ecs.0009) instead of a busy server.
+		b.gate.Hold()
 		var jobs [10]*string
 		errs := all(10, func(i int) error {
 			resp, err := b.resizeTo(id, "s6.xlarge.2")
@@ -883,6 +887,7 @@ func TestConcurrentRequests(t *testing.T) {
 			}
 			return err
 		})
+		b.gate.Open()
 		won := 0
 		for i, err := range errs {
 			if err == nil {

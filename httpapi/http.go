@@ -18,6 +18,7 @@ import (
 	"time"
 
 	ecs "github.com/ecsd-dev/ecsd"
+	"github.com/ecsd-dev/ecsd/fault"
 	"github.com/ecsd-dev/ecsd/signature"
 )
 
@@ -34,6 +35,13 @@ type Services struct {
 	Images   ecs.ImageService
 }
 
+// RequestFaults injects faults into API calls: a delay, and an error to
+// answer instead of serving the call (an *ecs.Error; any other error is
+// internal).
+type RequestFaults interface {
+	Request(ctx context.Context, op fault.OpRequest) (time.Duration, error)
+}
+
 // Server is the HTTP server of the Huawei APIs.
 type Server struct {
 	Services
@@ -45,6 +53,11 @@ type Server struct {
 	// Extra are routes served beside the Huawei APIs (e.g. the control API),
 	// keyed by ServeMux pattern; they are not authenticated here.
 	Extra map[string]http.Handler
+	// Faults, when set, may delay or fail each authenticated call (fault
+	// injection); Sleep waits out the delay on ecsd's clock (nil = the
+	// wall clock).
+	Faults RequestFaults
+	Sleep  func(ctx context.Context, d time.Duration) error
 
 	ln      net.Listener
 	srv     *http.Server
@@ -195,10 +208,16 @@ func (s *Server) lookupSecret(ctx context.Context, ak string) (string, bool, err
 // an error for writeError.
 type apiFunc func(w http.ResponseWriter, r *http.Request, body []byte) error
 
-// authed wraps an API handler: it reads the body (bounded), verifies the
-// signature, checks that the path's project (if any) is the caller's, and
-// sends any error through writeError.
-func (s *Server) authed(h apiFunc) http.Handler {
+// authed wraps the handler of API operation op (the SDK's name for it): it
+// reads the body (bounded), verifies the signature, checks that the path's
+// project (if any) is the caller's, applies the fault rules, and sends any
+// error through writeError.
+func (s *Server) authed(op string, h apiFunc) http.Handler {
+	return s.authedOp(func([]byte) string { return op }, h)
+}
+
+// authedOp is authed for a route whose operation depends on the body.
+func (s *Server) authedOp(opOf func(body []byte) string, h apiFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := readBody(w, r)
 		if err != nil {
@@ -231,10 +250,36 @@ func (s *Server) authed(h apiFunc) http.Handler {
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), tenantKey, t))
+		if !s.injectFault(w, r, fault.OpRequest{Operation: opOf(body), ProjectID: t.ProjectID, ServerID: r.PathValue("server_id")}) {
+			return
+		}
 		if err := h(w, r, body); err != nil {
 			s.writeError(w, r, err)
 		}
 	})
+}
+
+// injectFault applies the fault rules to a call: it waits out their delay
+// and answers their error. It reports whether the call goes on.
+func (s *Server) injectFault(w http.ResponseWriter, r *http.Request, op fault.OpRequest) bool {
+	if s.Faults == nil {
+		return true
+	}
+	delay, err := s.Faults.Request(r.Context(), op)
+	if delay > 0 {
+		sleep := s.Sleep
+		if sleep == nil {
+			sleep = ecs.RealClock{}.Sleep
+		}
+		if sleep(r.Context(), delay) != nil {
+			return false // the client has gone
+		}
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return false
+	}
+	return true
 }
 
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {

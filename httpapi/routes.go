@@ -1,28 +1,56 @@
 package httpapi
 
-// routes lists every Huawei API route. Fixed segments such as
-// /cloudservers/detail win over /cloudservers/{server_id} by the ServeMux's
-// precedence rules.
+import "encoding/json"
+
+// routes lists every Huawei API route with the SDK's name of its
+// operation. Fixed segments such as /cloudservers/detail win over
+// /cloudservers/{server_id} by the ServeMux's precedence rules.
 func (s *Server) routes() {
 	m := s.mux
 	// ECS
-	m.Handle("POST /v1/{project_id}/cloudservers", s.authed(s.createServersV1))
-	m.Handle("POST /v1.1/{project_id}/cloudservers", s.authed(s.createServersV11))
-	m.Handle("GET /v1/{project_id}/cloudservers/detail", s.authed(s.listServersV1))
-	m.Handle("GET /v1.1/{project_id}/cloudservers/detail", s.authed(s.listServersV11))
-	m.Handle("GET /v1/{project_id}/cloudservers/{server_id}", s.authed(s.showServer))
-	m.Handle("POST /v1/{project_id}/cloudservers/delete", s.authed(s.deleteServers))
-	m.Handle("POST /v1/{project_id}/cloudservers/action", s.authed(s.actOnServers))
-	m.Handle("POST /v1/{project_id}/cloudservers/{server_id}/resize", s.authed(s.resizeV1))
-	m.Handle("POST /v1.1/{project_id}/cloudservers/{server_id}/resize", s.authed(s.resizeV11))
-	m.Handle("GET /v1/{project_id}/cloudservers/resize_flavors", s.authed(s.listResizeFlavors))
-	m.Handle("GET /v1/{project_id}/cloudservers/flavors", s.authed(s.listFlavors))
-	m.Handle("GET /v1/{project_id}/cloudservers/limits", s.authed(s.showLimits))
-	m.Handle("GET /v1/{project_id}/jobs/{job_id}", s.authed(s.showJob))
+	m.Handle("POST /v1/{project_id}/cloudservers", s.authed("CreatePostPaidServers", s.createServersV1))
+	m.Handle("POST /v1.1/{project_id}/cloudservers", s.authed("CreateServers", s.createServersV11))
+	m.Handle("GET /v1/{project_id}/cloudservers/detail", s.authed("ListServersDetails", s.listServersV1))
+	m.Handle("GET /v1.1/{project_id}/cloudservers/detail", s.authed("ListCloudServers", s.listServersV11))
+	m.Handle("GET /v1/{project_id}/cloudservers/{server_id}", s.authed("ShowServer", s.showServer))
+	m.Handle("POST /v1/{project_id}/cloudservers/delete", s.authed("DeleteServers", s.deleteServers))
+	m.Handle("POST /v1/{project_id}/cloudservers/action", s.authedOp(actionOperation, s.actOnServers))
+	m.Handle("POST /v1/{project_id}/cloudservers/{server_id}/resize", s.authed("ResizePostPaidServer", s.resizeV1))
+	m.Handle("POST /v1.1/{project_id}/cloudservers/{server_id}/resize", s.authed("ResizeServer", s.resizeV11))
+	m.Handle("GET /v1/{project_id}/cloudservers/resize_flavors", s.authed("ListResizeFlavors", s.listResizeFlavors))
+	m.Handle("GET /v1/{project_id}/cloudservers/flavors", s.authed("ListFlavors", s.listFlavors))
+	m.Handle("GET /v1/{project_id}/cloudservers/limits", s.authed("ShowServerLimits", s.showLimits))
+	m.Handle("GET /v1/{project_id}/jobs/{job_id}", s.authed("ShowJob", s.showJob))
 	// VPC
-	m.Handle("GET /v1/{project_id}/vpcs", s.authed(s.listVPCs))
-	m.Handle("GET /v1/{project_id}/subnets", s.authed(s.listSubnets))
-	m.Handle("GET /v1/{project_id}/security-groups", s.authed(s.listSecurityGroups))
+	m.Handle("GET /v1/{project_id}/vpcs", s.authed("ListVpcs", s.listVPCs))
+	m.Handle("GET /v1/{project_id}/subnets", s.authed("ListSubnets", s.listSubnets))
+	m.Handle("GET /v1/{project_id}/security-groups", s.authed("ListSecurityGroups", s.listSecurityGroups))
 	// IMS
-	m.Handle("GET /v2/cloudimages", s.authed(s.listImages))
+	m.Handle("GET /v2/cloudimages", s.authed("ListImages", s.listImages))
+}
+
+// Operations are the API operations ecsd serves, as the SDKs name them (the
+// names fault rules match).
+var Operations = []string{
+	"CreatePostPaidServers", "CreateServers", "ListServersDetails", "ListCloudServers", "ShowServer",
+	"DeleteServers", "BatchStartServers", "BatchStopServers", "BatchRebootServers",
+	"ResizePostPaidServer", "ResizeServer", "ListResizeFlavors", "ListFlavors", "ShowServerLimits", "ShowJob",
+	"ListVpcs", "ListSubnets", "ListSecurityGroups", "ListImages",
+}
+
+// actionOperation names the operation of a POST .../cloudservers/action
+// from the body's key; "" when the body names none.
+func actionOperation(body []byte) string {
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(body, &keys) != nil {
+		return ""
+	}
+	for _, a := range [...]struct{ key, op string }{
+		{"os-start", "BatchStartServers"}, {"os-stop", "BatchStopServers"}, {"reboot", "BatchRebootServers"},
+	} {
+		if _, ok := keys[a.key]; ok {
+			return a.op
+		}
+	}
+	return ""
 }

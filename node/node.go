@@ -25,7 +25,9 @@ import (
 	"github.com/ecsd-dev/ecsd/control"
 	"github.com/ecsd-dev/ecsd/driver"
 	"github.com/ecsd-dev/ecsd/driver/sim"
+	"github.com/ecsd-dev/ecsd/fault"
 	"github.com/ecsd-dev/ecsd/httpapi"
+	"github.com/ecsd-dev/ecsd/seed"
 	"github.com/ecsd-dev/ecsd/sqlite"
 	"github.com/ecsd-dev/ecsd/worker"
 )
@@ -56,6 +58,12 @@ type Config struct {
 	// AdminToken opens the control API (/_ecsd/) to callers that present
 	// it; without it only loopback clients reach the control API.
 	AdminToken string
+	// Seed is the start-up seed document (--seed): loaded at start into an
+	// empty store only, and re-applied after Tenants by every reset.
+	Seed *seed.Document
+	// DefaultQuota is the quota of tenants created at run time and the
+	// limits seed entries leave out; nil means ecs.DefaultQuota.
+	DefaultQuota *ecs.Quota
 }
 
 // Node is a running ecsd: it owns the database, the job queue, the driver
@@ -72,10 +80,12 @@ type Node struct {
 	River   *river.Client[*sql.Tx]
 	HTTP    *httpapi.Server
 	Control *control.Server
+	Faults  *fault.Engine // fault injection, persistent in the store
 	// Clock is the clock of jobs and timestamps. Run sets it to VClock, the
 	// persistent virtual clock, unless a test set another one before.
 	Clock   ecs.Clock
 	VClock  *clock.Virtual
+	State   *control.State // run-time tenants, reset, seed and snapshots
 	started time.Time
 }
 
@@ -141,6 +151,33 @@ func (m *Node) Run(ctx context.Context) error {
 	}
 
 	runner := &worker.Runner{Store: db, Driver: m.Driver, Flavors: m.Catalog, Clock: m.Clock, Timing: timing, Logger: m.Logger}
+	if err := m.openFaults(ctx); err != nil {
+		return err
+	}
+	m.Service.Market, runner.Faults = m.Faults, m.Faults
+	// Test-control state: the start-up seed (config tenants, then --seed)
+	// is what a reset returns to; --seed loads only into an empty store.
+	base := &seed.Document{}
+	for _, t := range cfg.Tenants {
+		base.Tenants = append(base.Tenants, seed.TenantOf(t.Tenant, t.Quota))
+	}
+	base = seed.Merge(base, cfg.Seed)
+	m.State = &control.State{Store: db, Base: base, Clock: m.VClock, Reload: m.Faults.Load, Logger: m.Logger,
+		Admin: &compute.Admin{Service: m.Service, Store: db, Driver: m.Driver, Workers: runner,
+			Region: cfg.Region, DefaultQuota: cfg.DefaultQuota},
+		Seed: seed.Options{Region: cfg.Region, DefaultQuota: cfg.DefaultQuota}}
+	if cfg.Seed != nil {
+		if err := cfg.Seed.Check(m.Catalog); err != nil {
+			return fmt.Errorf("start-up seed: %w", err)
+		}
+		if empty, err := m.State.Admin.Empty(ctx); err != nil {
+			return err
+		} else if !empty {
+			m.Logger.Info("the store is not empty: the start-up seed is not loaded (a reset applies it)")
+		} else if _, err := seed.Load(ctx, m.State.Admin, cfg.Seed, m.State.Seed); err != nil {
+			return fmt.Errorf("start-up seed: %w", err)
+		}
+	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &worker.Worker[*riversqlite.Driver]{Runner: runner})
 	m.River, err = river.NewClient(riversqlite.New(db.SQL()), &river.Config{
@@ -172,12 +209,32 @@ func (m *Node) Run(ctx context.Context) error {
 		Flavors: m.Service, Networks: m.Service, Images: m.Service,
 	}, m.Logger)
 	m.Control = &control.Server{Token: cfg.AdminToken, Logger: m.Logger, Clock: m.VClock, History: m.Service, Health: m.health}
+	m.HTTP.Faults, m.HTTP.Sleep = m.Faults, m.Clock.Sleep
+	control.RegisterFaults(m.Control, m.Faults)
+	m.State.Register(m.Control)
 	m.HTTP.Extra = map[string]http.Handler{"/_ecsd/": m.Control.Handler()}
 	if err := m.HTTP.Open(cfg.Listen); err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	m.banner(dataDir)
 	return nil
+}
+
+// openFaults loads the fault rules kept in the store; new rules may name
+// only the operations, phases, flavors, zones and hosts this node has.
+func (m *Node) openFaults(ctx context.Context) error {
+	names := fault.Names{Operations: httpapi.Operations, Phases: worker.Phases}
+	for _, f := range m.Catalog.Flavors() {
+		names.Flavors = append(names.Flavors, f.ID)
+	}
+	for _, az := range m.Catalog.AZs() {
+		names.AZs = append(names.AZs, az.Name)
+	}
+	for _, h := range m.hosts() {
+		names.Hosts = append(names.Hosts, h.ID)
+	}
+	m.Faults = &fault.Engine{Store: m.DB, Names: names, Now: m.Clock.Now}
+	return m.Faults.Load(ctx)
 }
 
 // clockSetting is the settings key of the virtual clock's state.

@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sync"
 	"time"
 
 	ecs "github.com/ecsd-dev/ecsd"
 	"github.com/ecsd-dev/ecsd/driver"
+	"github.com/ecsd-dev/ecsd/fault"
 )
 
 // Store is the persistence the runner needs; methods that take a *sql.Tx run
@@ -33,6 +36,13 @@ type Flavors interface {
 	Flavor(id string) (*ecs.Flavor, bool)
 }
 
+// PhaseFaults injects faults into job phases: a delay added to the phase,
+// and a failure (Code and Message may be empty for the job's defaults).
+// err is a failure to consult the rules, which the queue retries.
+type PhaseFaults interface {
+	Phase(ctx context.Context, ev fault.PhaseEvent) (delay time.Duration, fail *ecs.Error, err error)
+}
+
 // CompleteFunc marks the queue's job complete inside tx, the transaction
 // that ends the API job, so that both commit together.
 type CompleteFunc func(ctx context.Context, tx *sql.Tx) error
@@ -49,6 +59,10 @@ type Runner struct {
 	Clock   ecs.Clock
 	Timing  Timing
 	Logger  *slog.Logger
+	// running is the work in progress, so that Abandon can stop it.
+	running runs
+	// Faults, when set, may delay or fail each phase (fault injection).
+	Faults PhaseFaults
 }
 
 // step is one phase of a job.
@@ -82,7 +96,14 @@ type failure struct {
 // Run carries job jobID on from where it stands until it ends. giveUp says
 // that the queue will not retry again: a store error then still fails the
 // job and rolls it back, so that no server stays in a transitional state.
-func (r *Runner) Run(ctx context.Context, jobID string, giveUp bool, complete CompleteFunc) error {
+//
+// A job whose rows vanish while it runs (a reset, a tenant deletion or an
+// import removed them, River's row included) stops at its next step: Run
+// then returns nil, completes nothing and logs no error. So does a job
+// that Abandon stops.
+func (r *Runner) Run(ctx context.Context, jobID string, giveUp bool, complete CompleteFunc) (err error) {
+	ctx, untrack := r.running.track(ctx, jobID)
+	defer func() { err = untrack(err, r.Logger) }()
 	job, srv, err := r.load(ctx, jobID)
 	if err != nil {
 		return err
@@ -108,7 +129,7 @@ func (r *Runner) Run(ctx context.Context, jobID string, giveUp bool, complete Co
 	case err == nil:
 		return r.end(ctx, job, p, nil, complete, nil)
 	case errors.As(err, &f):
-	case ctx.Err() != nil:
+	case ctx.Err() != nil || vanished(err):
 		return err
 	case giveUp:
 		r.Logger.Error("job given up after repeated store errors", "job_id", job.ID, "type", job.Type, "err", err)
@@ -176,6 +197,9 @@ func (r *Runner) walk(ctx context.Context, job *ecs.Job, p *plan) error {
 		var srv *ecs.Server
 		err := r.inTx(ctx, func(tx *sql.Tx) error {
 			var err error
+			if _, err = r.Store.JobByID(ctx, tx, "", job.ID); err != nil {
+				return err // vanished: see Run
+			}
 			if srv, err = r.Store.ServerByID(ctx, tx, "", job.ServerID); err != nil {
 				return err
 			}
@@ -192,8 +216,22 @@ func (r *Runner) walk(ctx context.Context, job *ecs.Job, p *plan) error {
 		if err != nil {
 			return err
 		}
-		if err := r.Clock.Sleep(ctx, r.Timing[st.task]); err != nil {
+		delay, fail, err := r.phaseFault(ctx, job, srv, st.task)
+		if err != nil {
 			return err
+		}
+		if err := r.Clock.Sleep(ctx, r.Timing[st.task]+delay); err != nil {
+			return err
+		}
+		if fail != nil {
+			code, reason := fail.Code, fail.Message
+			if code == "" {
+				code = p.defaultCode
+			}
+			if reason == "" {
+				reason = fmt.Sprintf("%s failed at %s: injected fault.", job.Type, st.task)
+			}
+			return &failure{code: code, reason: reason}
 		}
 		if st.act == nil {
 			continue
@@ -210,6 +248,19 @@ func (r *Runner) walk(ctx context.Context, job *ecs.Job, p *plan) error {
 		}
 	}
 	return nil
+}
+
+// phaseFault asks the fault rules about a job entering a phase.
+func (r *Runner) phaseFault(ctx context.Context, job *ecs.Job, srv *ecs.Server, phase string) (time.Duration, *ecs.Error, error) {
+	if r.Faults == nil {
+		return 0, nil, nil
+	}
+	delay, fail, err := r.Faults.Phase(ctx, fault.PhaseEvent{Phase: phase, ProjectID: job.ProjectID, ServerID: job.ServerID,
+		FlavorID: srv.FlavorID, TargetFlavorID: srv.ResizeFlavorID, AZ: srv.AvailabilityZone})
+	if err != nil {
+		return 0, nil, fmt.Errorf("fault rules of job %s at %s: %w", job.ID, phase, err)
+	}
+	return delay, fail, nil
 }
 
 func (f *failure) Error() string { return f.code + ": " + f.reason }
@@ -255,6 +306,9 @@ func (r *Runner) setPhase(ctx context.Context, tx *sql.Tx, job *ecs.Job, phase s
 func (r *Runner) end(ctx context.Context, job *ecs.Job, p *plan, f *failure, complete CompleteFunc, restored *ecs.Server) error {
 	return r.inTx(ctx, func(tx *sql.Tx) error {
 		now := r.Clock.Now()
+		if _, err := r.Store.JobByID(ctx, tx, "", job.ID); err != nil {
+			return err // vanished: see Run
+		}
 		if f != nil && restored != nil {
 			restored.TaskState = ecs.TaskNone
 			restored.Updated = now
@@ -355,4 +409,82 @@ func decodeParams(job *ecs.Job, v any) error {
 		return fmt.Errorf("job %s: params: %w", job.ID, err)
 	}
 	return nil
+}
+
+// --- jobs whose rows vanish ---------------------------------------------------
+
+// errAbandoned is the cause of the cancellation of abandoned work.
+var errAbandoned = errors.New("worker: job abandoned: its rows were removed")
+
+// vanished reports whether err says that a job's row or its server's row is
+// gone: a reset, a tenant deletion or an import removed them while the job
+// ran. (The store answers a missing job with a 404 *ecs.Error and a missing
+// server with ecs.CodeServerNotFound.)
+func vanished(err error) bool {
+	var e *ecs.Error
+	return errors.As(err, &e) && (e.Status == 404 || e.Code == ecs.CodeServerNotFound)
+}
+
+// runs tracks the runs in progress by job ID. The zero value is ready.
+type runs struct {
+	mu   sync.Mutex
+	runs map[string][]*run
+}
+
+type run struct {
+	cancel context.CancelCauseFunc
+	done   chan struct{}
+}
+
+// track registers a run of jobID and returns its context and the function
+// that ends it, turning the error of an abandoned or vanished job into nil.
+func (rs *runs) track(ctx context.Context, jobID string) (context.Context, func(error, *slog.Logger) error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	rn := &run{cancel: cancel, done: make(chan struct{})}
+	rs.mu.Lock()
+	if rs.runs == nil {
+		rs.runs = map[string][]*run{}
+	}
+	rs.runs[jobID] = append(rs.runs[jobID], rn)
+	rs.mu.Unlock()
+	return ctx, func(err error, logger *slog.Logger) error {
+		rs.mu.Lock()
+		rs.runs[jobID] = slices.DeleteFunc(rs.runs[jobID], func(x *run) bool { return x == rn })
+		if len(rs.runs[jobID]) == 0 {
+			delete(rs.runs, jobID)
+		}
+		rs.mu.Unlock()
+		abandoned := errors.Is(context.Cause(ctx), errAbandoned)
+		cancel(nil)
+		close(rn.done)
+		if err != nil && (abandoned || vanished(err)) {
+			if logger != nil {
+				logger.Debug("job stopped: its rows were removed", "job_id", jobID, "abandoned", abandoned)
+			}
+			return nil
+		}
+		return err
+	}
+}
+
+// Abandon stops the runs of the given jobs, whose rows were removed, and
+// waits until they have returned or ctx is done. An abandoned run returns
+// nil without writing anything; its driver calls in flight are cancelled.
+func (r *Runner) Abandon(ctx context.Context, jobIDs []string) {
+	r.running.mu.Lock()
+	var runs []*run
+	for _, id := range jobIDs {
+		runs = append(runs, r.running.runs[id]...)
+	}
+	r.running.mu.Unlock()
+	for _, rn := range runs {
+		rn.cancel(errAbandoned)
+	}
+	for _, rn := range runs {
+		select {
+		case <-rn.done:
+		case <-ctx.Done():
+			return
+		}
+	}
 }

@@ -55,6 +55,11 @@ type Config struct {
 	// as a bearer token; without it only loopback clients may use it. Flag
 	// --admin-token, env ECSD_ADMIN_TOKEN, file key admin_token.
 	AdminToken string
+	// Seed is a seed document (YAML or JSON: tenants, quotas, servers)
+	// loaded at the first start, into an empty store, and re-applied by
+	// every reset. A relative path is relative to the working directory.
+	// Flag --seed, env ECSD_SEED, file key seed.
+	Seed string
 	// Log configures the logger.
 	Log LogConfig
 	// DevTenant turns on the built-in development tenant (ecs.DevTenant),
@@ -234,6 +239,11 @@ var settings = []setting{
 		key: "admin_token", flag: "admin-token", arg: "TOKEN", env: "ECSD_ADMIN_TOKEN",
 		help: "token that opens the control API (/_ecsd/) to non-loopback callers",
 		str:  func(c *Config) *string { return &c.AdminToken },
+	},
+	{
+		key: "seed", flag: "seed", arg: "FILE", env: "ECSD_SEED",
+		help: "load the seed document FILE (YAML or JSON) into an empty store at start; a reset returns to it",
+		str:  func(c *Config) *string { return &c.Seed },
 	},
 	{
 		key: "log.level", flag: "log-level", arg: "LEVEL", env: "ECSD_LOG_LEVEL",
@@ -653,6 +663,7 @@ type fileConfig struct {
 	Timing         *fileTiming  `yaml:"timing" json:"timing"`
 	Driver         *string      `yaml:"driver" json:"driver"`
 	AdminToken     *string      `yaml:"admin_token" json:"admin_token"`
+	Seed           *string      `yaml:"seed" json:"seed"`
 	Log            *fileLog     `yaml:"log" json:"log"`
 	DevTenant      *bool        `yaml:"dev_tenant" json:"dev_tenant"`
 	AllowRemoteDev *bool        `yaml:"allow_remote_dev" json:"allow_remote_dev"`
@@ -739,6 +750,7 @@ func (c *Config) applyFile(path string, f *fileConfig) error {
 	str(&c.Region, f.Region, "region")
 	str(&c.Driver, f.Driver, "driver")
 	str(&c.AdminToken, f.AdminToken, "admin_token")
+	str(&c.Seed, f.Seed, "seed")
 	boolean(&c.DevTenant, f.DevTenant, "dev_tenant")
 	boolean(&c.AllowRemoteDev, f.AllowRemoteDev, "allow_remote_dev")
 	if f.Log != nil {

@@ -8,10 +8,13 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ecs/v2/model"
 
 	ecs "github.com/ecsd-dev/ecsd"
 )
@@ -87,6 +90,7 @@ func TestDefaultConfig(t *testing.T) {
 		{"log.format", c.Log.Format, "text"},
 		{"dev_tenant", c.DevTenant, true},
 		{"allow_remote_dev", c.AllowRemoteDev, false},
+		{"seed", c.Seed, ""},
 		{"quota", c.DefaultQuota, ecs.DefaultQuota},
 		{"tenants", len(c.TenantConfigs), 0},
 		{"flavors", len(c.Flavors), 0},
@@ -132,6 +136,7 @@ func TestLoadFlags(t *testing.T) {
 		{"allow-remote-dev", []string{"--allow-remote-dev"}, with(func(c *Config) { c.AllowRemoteDev = true })},
 		{"allow-remote-dev with remote listen", []string{"--allow-remote-dev", "--listen", "0.0.0.0:8787"}, with(func(c *Config) { c.AllowRemoteDev, c.Listen = true, "0.0.0.0:8787" })},
 		{"args end at --", []string{"--driver", "x", "--"}, with(func(c *Config) { c.Driver = "x" })},
+		{"seed", []string{"--seed", "fixtures/world.yaml"}, with(func(c *Config) { c.Seed = "fixtures/world.yaml" })},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -164,7 +169,8 @@ func TestLoadEnv(t *testing.T) {
 		{"ECSD_DEV_TENANT", []string{"ECSD_DEV_TENANT=false"}, with(func(c *Config) { c.DevTenant = false })},
 		{"ECSD_DEV_TENANT=true", []string{"ECSD_DEV_TENANT=true"}, with(nil)},
 		{"ECSD_ALLOW_REMOTE_DEV", []string{"ECSD_ALLOW_REMOTE_DEV=1", "ECSD_LISTEN=:8787"}, with(func(c *Config) { c.AllowRemoteDev, c.Listen = true, ":8787" })},
-		{"empty is unset", []string{"ECSD_LISTEN=", "ECSD_EPHEMERAL=", "ECSD_DEV_TENANT="}, with(nil)},
+		{"ECSD_SEED", []string{"ECSD_SEED=/srv/seed.json"}, with(func(c *Config) { c.Seed = "/srv/seed.json" })},
+		{"empty is unset", []string{"ECSD_LISTEN=", "ECSD_EPHEMERAL=", "ECSD_DEV_TENANT=", "ECSD_SEED="}, with(nil)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -259,6 +265,8 @@ func TestLoadFileEmptyAndPartial(t *testing.T) {
 		{"empty object", "e.json", "{}", with(func(c *Config) { c.ConfigFile = "e.json" })},
 		{"null values are unset", "e.yaml", "listen: null\nlog:\n", with(func(c *Config) { c.ConfigFile = "e.yaml" })},
 		{"one log key", "e.yaml", "log:\n  format: json\n", with(func(c *Config) { c.ConfigFile, c.Log.Format = "e.yaml", "json" })},
+		{"seed", "e.yaml", "seed: world.yaml\n", with(func(c *Config) { c.ConfigFile, c.Seed = "e.yaml", "world.yaml" })},
+		{"seed in JSON", "e.json", `{"seed": "world.json"}`, with(func(c *Config) { c.ConfigFile, c.Seed = "e.json", "world.json" })},
 		{"partial quota keeps other limits", "e.yaml", "quota: {ram: -1}\n", with(func(c *Config) {
 			c.ConfigFile = "e.yaml"
 			c.DefaultQuota.RAMMB = -1
@@ -359,6 +367,12 @@ func TestLoadPrecedence(t *testing.T) {
 			c.ConfigFile, c.Listen, c.Region, c.Timing.Profile, c.DevTenant, c.Ephemeral = file, "127.0.0.1:1", "eu-west-101", "realistic", false, true
 		})},
 		{"empty --config beats ECSD_CONFIG", []string{"--config="}, []string{"ECSD_CONFIG=" + file}, with(nil)},
+		{"seed: flag beats env", []string{"--config", file, "--seed", "flag.yaml"}, []string{"ECSD_SEED=env.yaml"}, with(func(c *Config) {
+			c.ConfigFile, c.Listen, c.Region, c.Timing.Profile, c.DevTenant, c.Ephemeral, c.Seed = file, "127.0.0.1:1", "cn-east-3", "realistic", false, true, "flag.yaml"
+		})},
+		{"seed from env beside a file", []string{"--config", file}, []string{"ECSD_SEED=env.yaml"}, with(func(c *Config) {
+			c.ConfigFile, c.Listen, c.Region, c.Timing.Profile, c.DevTenant, c.Ephemeral, c.Seed = file, "127.0.0.1:1", "cn-east-3", "realistic", false, true, "env.yaml"
+		})},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -717,4 +731,61 @@ func TestNewLogger(t *testing.T) {
 			t.Errorf("%+v: wrote %q", tt.log, b.String())
 		}
 	}
+}
+
+func TestNodeConfig(t *testing.T) {
+	t.Parallel()
+	c := with(func(c *Config) {
+		c.DefaultQuota = ecs.Quota{Instances: 1, Cores: 2, RAMMB: 3}
+		c.Seed = "world.yaml"
+	})
+	nc := c.Node()
+	if nc.DefaultQuota == nil || *nc.DefaultQuota != c.DefaultQuota {
+		t.Errorf("node DefaultQuota = %v, want %v", nc.DefaultQuota, c.DefaultQuota)
+	}
+	if nc.Seed != nil {
+		t.Error("Node() read the seed file; main does")
+	}
+}
+
+// TestSeedFlag starts ecsd with --seed: the servers exist at once in the
+// states the document asks for; a restart with the same flag does not load
+// the document a second time (the store is not empty).
+func TestSeedFlag(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	t.Parallel()
+	root := t.TempDir()
+	data := filepath.Join(root, "data")
+	path := filepath.Join(root, "world.yaml")
+	doc := `servers:
+  - {project_id: ` + ecs.DevTenant.ProjectID + `, name: up, flavor: s6.large.2, image: Ubuntu 22.04 server 64bit(40GB)}
+  - {project_id: ` + ecs.DevTenant.ProjectID + `, name: down, flavor: s6.small.1, image: Ubuntu 22.04 server 64bit(40GB), status: SHUTOFF}
+  - {project_id: ` + ecs.DevTenant.ProjectID + `, name: bad, flavor: s6.small.1, image: Ubuntu 22.04 server 64bit(40GB), status: ERROR}
+`
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check := func(url string) {
+		t.Helper()
+		resp, err := sdkClient(url).ListServersDetails(&model.ListServersDetailsRequest{})
+		if err != nil {
+			t.Fatalf("ListServersDetails: %v", err)
+		}
+		got := map[string]string{}
+		for _, s := range *resp.Servers {
+			got[s.Name] = s.Status + "/" + s.Flavor.Id
+		}
+		want := map[string]string{"up": "ACTIVE/s6.large.2", "down": "SHUTOFF/s6.small.1", "bad": "ERROR/s6.small.1"}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("servers %v, want %v", got, want)
+		}
+	}
+	p := startProcess(t, data, "--seed", path)
+	check(p.url)
+	p.terminate(t)
+	p = startProcess(t, data, "--seed", path)
+	check(p.url)
+	p.terminate(t)
 }

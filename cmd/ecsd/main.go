@@ -15,6 +15,7 @@ import (
 	ecs "github.com/ecsd-dev/ecsd"
 	"github.com/ecsd-dev/ecsd/catalog"
 	"github.com/ecsd-dev/ecsd/node"
+	"github.com/ecsd-dev/ecsd/seed"
 )
 
 // Version is ecsd's version, set at build time with -ldflags "-X main.Version=...".
@@ -32,7 +33,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ecsd:", err)
 		os.Exit(2)
 	}
-	m := node.New(cfg.Node(), cfg.Log.NewLogger(os.Stderr), os.Stdout)
+	nc := cfg.Node()
+	if cfg.Seed != "" {
+		if nc.Seed, err = seed.ReadFile(cfg.Seed); err != nil {
+			fmt.Fprintln(os.Stderr, "ecsd:", err)
+			os.Exit(2)
+		}
+	}
+	m := node.New(nc, cfg.Log.NewLogger(os.Stderr), os.Stdout)
 	if err := m.Run(ctx); err != nil {
 		m.Close()
 		fmt.Fprintln(os.Stderr, "ecsd:", err)
@@ -56,6 +64,8 @@ func (c Config) Node() node.Config {
 	if c.Ephemeral {
 		nc.DataDir = ""
 	}
+	q := c.DefaultQuota
+	nc.DefaultQuota = &q
 	for _, t := range c.Tenants() {
 		nc.Tenants = append(nc.Tenants, node.TenantQuota{Tenant: t, Quota: c.QuotaFor(t.ProjectID)})
 	}
