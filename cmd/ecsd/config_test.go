@@ -318,6 +318,8 @@ func TestExampleConfig(t *testing.T) {
 		{"ephemeral", c.Ephemeral, d.Ephemeral},
 		{"region", c.Region, d.Region},
 		{"driver", c.Driver, d.Driver},
+		{"admin_token", c.AdminToken, d.AdminToken},
+		{"seed", c.Seed, d.Seed},
 		{"timing.profile", c.Timing.Profile, d.Timing.Profile},
 		{"log", c.Log, d.Log},
 		{"dev_tenant", c.DevTenant, d.DevTenant},
