@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -28,8 +29,9 @@ var regionPattern = regexp.MustCompile(`^[a-z]+(-[a-z0-9]+)+$`)
 
 // New returns the catalogue of region with overrides applied in order. The
 // region must look like a Huawei region name ("cn-north-4", "ap-southeast-1");
-// its zones are AZNames(region). New returns an error, naming the override at
-// fault, when an override is invalid or leaves a flavor inconsistent.
+// its zones are AZNames(region). Each flavor may be overridden once. New
+// returns an error when an override is invalid or leaves a flavor
+// inconsistent: an *OverrideError naming the override at fault.
 func New(region string, overrides []FlavorOverride) (*Catalog, error) {
 	if !regionPattern.MatchString(region) {
 		return nil, fmt.Errorf("catalog: invalid region name %q", region)
@@ -46,26 +48,80 @@ func New(region string, overrides []FlavorOverride) (*Catalog, error) {
 		c.families[families[i].Name] = &families[i]
 	}
 	for _, r := range flavorRows {
-		c.byID[r.id] = buildFlavor(c.families[r.family], r, c.azs)
-	}
-	seen := make(map[string]bool, len(overrides))
-	for i, o := range overrides {
-		if seen[o.ID] {
-			return nil, fmt.Errorf("catalog: override %d (%s): flavor overridden twice", i, o.ID)
-		}
-		seen[o.ID] = true
-		if err := c.apply(o); err != nil {
-			return nil, fmt.Errorf("catalog: override %d (%s): %w", i, o.ID, err)
-		}
-	}
-	for _, f := range c.byID {
+		f := buildFlavor(c.families[r.family], r, c.azs)
 		if err := c.validateFlavor(f); err != nil {
 			return nil, fmt.Errorf("catalog: flavor %s: %w", f.ID, err)
 		}
+		c.byID[r.id] = f
+	}
+	if err := c.applyAll(overrides, false); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// With returns a new catalogue: c with overrides applied in order, each on
+// top of the ones before, so that a flavor may be named more than once (an
+// override may change or remove a flavor that an earlier one, or one of c's
+// own, added or changed). c does not change. Errors are *OverrideError
+// values naming the override at fault by its index in overrides.
+func (c *Catalog) With(overrides []FlavorOverride) (*Catalog, error) {
+	n := &Catalog{
+		region:   c.region,
+		azs:      c.azs,
+		families: c.families,
+		byID:     make(map[string]*ecs.Flavor, len(c.byID)+len(overrides)),
+		hosts:    c.hosts,
+		images:   c.images,
+	}
+	for id, f := range c.byID {
+		n.byID[id] = cloneFlavor(f)
+	}
+	if err := n.applyAll(overrides, true); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// OverrideError is the error of New and With for an override that cannot
+// be applied.
+type OverrideError struct {
+	Index int    // the override's index in the list
+	ID    string // the flavor it names
+	Err   error
+}
+
+func (e *OverrideError) Error() string {
+	return fmt.Sprintf("catalog: override %d (%s): %v", e.Index, e.ID, e.Err)
+}
+
+func (e *OverrideError) Unwrap() error { return e.Err }
+
+// applyAll applies overrides to c.byID in order, checks each flavor an
+// override leaves, then sorts c.flavors. It is part of building c. Unless
+// repeats is set, a flavor may be overridden once.
+func (c *Catalog) applyAll(overrides []FlavorOverride, repeats bool) error {
+	seen := make(map[string]bool, len(overrides))
+	for i, o := range overrides {
+		if seen[o.ID] && !repeats {
+			return &OverrideError{Index: i, ID: o.ID, Err: errors.New("flavor overridden twice")}
+		}
+		seen[o.ID] = true
+		if err := c.apply(o); err != nil {
+			return &OverrideError{Index: i, ID: o.ID, Err: err}
+		}
+		if f, ok := c.byID[o.ID]; ok {
+			if err := c.validateFlavor(f); err != nil {
+				return &OverrideError{Index: i, ID: o.ID, Err: err}
+			}
+		}
+	}
+	c.flavors = make([]*ecs.Flavor, 0, len(c.byID))
+	for _, f := range c.byID {
 		c.flavors = append(c.flavors, f)
 	}
 	slices.SortFunc(c.flavors, func(a, b *ecs.Flavor) int { return cmp.Compare(a.ID, b.ID) })
-	return c, nil
+	return nil
 }
 
 // Default returns the catalogue of DefaultRegion without overrides. It panics

@@ -6,7 +6,11 @@
 // A Catalog is built once, by New or Default, and never changes afterwards,
 // so one value may be shared by any number of goroutines. Every accessor
 // returns copies; callers may modify what they get without affecting the
-// catalogue or other callers.
+// catalogue or other callers. With derives a new catalogue with more
+// overrides on top of an existing one. Live holds the catalogue in force
+// where it changes at run time (seed documents may carry flavor overrides):
+// it offers the same reads, without a lock, and swaps in a new catalogue
+// atomically.
 //
 // # Flavors and families
 //

@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/big"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -36,6 +38,9 @@ type AdminStore interface {
 	IsEmpty(ctx context.Context, tx *sql.Tx) (bool, error)
 	// AllServers returns every live server.
 	AllServers(ctx context.Context, tx *sql.Tx) ([]*ecs.Server, error)
+	// PutSettingTx stores a setting (a small named value the store keeps
+	// for others, such as the clock's state).
+	PutSettingTx(ctx context.Context, tx *sql.Tx, key, value string) error
 }
 
 // Workers stops the work in progress of jobs whose rows were removed.
@@ -423,15 +428,17 @@ func (a *Admin) RecoverDriver(ctx context.Context) error {
 		if s.VMState == ecs.VMBuilding && s.PowerState == ecs.PowerNoState {
 			continue // never spawned; its create job spawns it
 		}
-		if inst, ok := a.instance(s); ok {
+		if inst, ok := instanceOf(a.Service.Catalog, s); ok {
 			insts = append(insts, inst)
 		}
 	}
 	return a.Driver.Recover(ctx, insts)
 }
 
-func (a *Admin) instance(s *ecs.Server) (driver.Instance, bool) {
-	f, ok := a.Service.Catalog.Flavor(s.FlavorID)
+// instanceOf is the driver instance of s, with the shape of its flavor in
+// cat; false when cat lacks the flavor.
+func instanceOf(cat Catalog, s *ecs.Server) (driver.Instance, bool) {
+	f, ok := cat.Flavor(s.FlavorID)
 	if !ok {
 		return driver.Instance{}, false
 	}
@@ -483,12 +490,32 @@ type SeedServer struct {
 	Count          int
 }
 
+// SeedFlavor is a flavor that a batch's catalogue change would take away
+// from the servers that use it.
+type SeedFlavor struct {
+	Ref      string // the entry that changes it, e.g. "flavors[1]"
+	FlavorID string
+	// Change says what the entry does, as a verb: "remove" or "change the
+	// architecture or virtualization of".
+	Change string
+}
+
 // Seed is a batch of fixtures, applied in this order: tenants, quotas,
 // servers.
 type Seed struct {
 	Tenants []SeedTenant
 	Quotas  []SeedQuota
 	Servers []SeedServer
+	// Catalog, when set, is the catalogue the batch brings into force: its
+	// servers are checked, counted and placed against it instead of the
+	// service's. Seed does not install it: the caller does once Seed has
+	// succeeded.
+	Catalog Catalog
+	// Unused are flavors that no live server may use, as its flavor or as
+	// the target of its resize: the batch is refused when one does.
+	Unused []SeedFlavor
+	// Settings are stored in the batch's transaction.
+	Settings map[string]string
 }
 
 // Seed applies a batch of fixtures in one transaction (nothing is written
@@ -498,10 +525,18 @@ type Seed struct {
 // root volume in its project's default network, and a "seed" action in its
 // history. It returns the new servers in the order asked for. An entry that
 // cannot be applied is a 400 *ecs.Error (code CodeInvalidSeed) naming it,
-// such as `servers[3].flavor: unknown flavor "x"`.
+// such as `servers[3].flavor: unknown flavor "x"`; so is a live server of
+// a flavor in in.Unused, naming the entry and the servers.
 func (a *Admin) Seed(ctx context.Context, in Seed) ([]*ecs.Server, error) {
+	svc := a.Service
+	if in.Catalog != nil {
+		svc = a.Service.withCatalog(in.Catalog)
+	}
 	var created []*ecs.Server
 	err := a.Service.inTx(ctx, func(tx *sql.Tx) error {
+		if err := a.checkUnused(ctx, tx, in.Unused); err != nil {
+			return err
+		}
 		for _, t := range in.Tenants {
 			if err := a.seedTenant(ctx, tx, t); err != nil {
 				return err
@@ -520,11 +555,16 @@ func (a *Admin) Seed(ctx context.Context, in Seed) ([]*ecs.Server, error) {
 			}
 		}
 		for _, s := range in.Servers {
-			srvs, err := a.seedServers(ctx, tx, s)
+			srvs, err := a.seedServers(ctx, tx, svc, s)
 			if err != nil {
 				return err
 			}
 			created = append(created, srvs...)
+		}
+		for _, k := range slices.Sorted(maps.Keys(in.Settings)) {
+			if err := a.Store.PutSettingTx(ctx, tx, k, in.Settings[k]); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -536,7 +576,7 @@ func (a *Admin) Seed(ctx context.Context, in Seed) ([]*ecs.Server, error) {
 		if s.VMState == ecs.VMError {
 			continue // like a failed create: no machine
 		}
-		if inst, ok := a.instance(s); ok {
+		if inst, ok := instanceOf(svc.Catalog, s); ok {
 			insts = append(insts, inst)
 		}
 	}
@@ -546,6 +586,41 @@ func (a *Admin) Seed(ctx context.Context, in Seed) ([]*ecs.Server, error) {
 		}
 	}
 	return created, nil
+}
+
+// maxNamed bounds how many servers an error lists.
+const maxNamed = 10
+
+// checkUnused refuses the flavors of unused that a live server uses.
+func (a *Admin) checkUnused(ctx context.Context, tx *sql.Tx, unused []SeedFlavor) error {
+	if len(unused) == 0 {
+		return nil
+	}
+	all, err := a.Store.AllServers(ctx, tx)
+	if err != nil {
+		return err
+	}
+	var msgs []string
+	for _, u := range unused {
+		var users []string
+		for _, s := range all {
+			if s.FlavorID == u.FlavorID || s.ResizeFlavorID == u.FlavorID {
+				users = append(users, fmt.Sprintf("%s (%s)", s.Name, s.ID))
+			}
+		}
+		if len(users) == 0 {
+			continue
+		}
+		if len(users) > maxNamed {
+			users = append(users[:maxNamed], fmt.Sprintf("and %d more", len(users)-maxNamed))
+		}
+		msgs = append(msgs, fmt.Sprintf("%s: cannot %s flavor %s: live servers use it: %s",
+			u.Ref, u.Change, u.FlavorID, strings.Join(users, ", ")))
+	}
+	if len(msgs) > 0 {
+		return adminError(http.StatusBadRequest, CodeInvalidSeed, "%s", strings.Join(msgs, "; "))
+	}
+	return nil
 }
 
 // seedTenant creates or updates a tenant, refusing to move an access key
@@ -589,8 +664,9 @@ func seedError(ref string, err error) error {
 	return fmt.Errorf("%s: %w", ref, err)
 }
 
-func (a *Admin) seedServers(ctx context.Context, tx *sql.Tx, req SeedServer) ([]*ecs.Server, error) {
-	s := a.Service
+// seedServers creates the servers of one entry with s, the service that
+// consults the batch's catalogue.
+func (a *Admin) seedServers(ctx context.Context, tx *sql.Tx, s *Service, req SeedServer) ([]*ecs.Server, error) {
 	ref := req.Ref
 	if _, _, err := s.Store.TenantByProject(ctx, tx, req.ProjectID); errors.Is(err, sql.ErrNoRows) {
 		return nil, seedFail(ref, "project_id", "unknown project %q: declare it under tenants", req.ProjectID)
@@ -601,7 +677,7 @@ func (a *Admin) seedServers(ctx context.Context, tx *sql.Tx, req SeedServer) ([]
 	if !ok {
 		return nil, seedFail(ref, "flavor", "unknown flavor %q", req.FlavorID)
 	}
-	img := a.image(req.Image)
+	img := imageByRef(s.Catalog, req.Image)
 	if img == nil {
 		return nil, seedFail(ref, "image", "unknown image %q (give an image ID or name)", req.Image)
 	}
@@ -718,12 +794,12 @@ func (a *Admin) seedServers(ctx context.Context, tx *sql.Tx, req SeedServer) ([]
 	return out, nil
 }
 
-// image finds an image by ID, else by name.
-func (a *Admin) image(ref string) *ecs.Image {
-	if img, ok := a.Service.Catalog.Image(ref); ok {
+// imageByRef finds an image of cat by ID, else by name.
+func imageByRef(cat Catalog, ref string) *ecs.Image {
+	if img, ok := cat.Image(ref); ok {
 		return img
 	}
-	imgs := append([]*ecs.Image(nil), a.Service.Catalog.Images()...)
+	imgs := append([]*ecs.Image(nil), cat.Images()...)
 	sort.Slice(imgs, func(i, j int) bool { return imgs[i].ID < imgs[j].ID })
 	for _, img := range imgs {
 		if img.Name == ref {

@@ -67,7 +67,9 @@ type Queue interface {
 	Enqueue(ctx context.Context, tx *sql.Tx, jobs ...*ecs.Job) error
 }
 
-// Catalog is the flavor and image catalogue compute consults.
+// Catalog is the flavor and image catalogue compute consults. It may be
+// replaced while in use (catalog.Live): each call then reads one whole
+// catalogue, the old or the new.
 type Catalog interface {
 	Flavor(id string) (*ecs.Flavor, bool)
 	Flavors() []*ecs.Flavor
@@ -129,6 +131,13 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 func (s *Service) now() time.Time { return s.Clock.Now().UTC() }
+
+// withCatalog returns a copy of s that consults cat.
+func (s *Service) withCatalog(cat Catalog) *Service {
+	c := *s
+	c.Catalog = cat
+	return &c
+}
 
 // soldOut reports whether an injected fault sells flavorID out in az.
 func (s *Service) soldOut(flavorID, az string) bool {

@@ -38,7 +38,10 @@ type State struct {
 	// Base is the start-up seed (the configured tenants and the --seed
 	// document) that a reset re-applies; nil is an empty one.
 	Base *seed.Document
-	// Seed gives the defaults of seed documents.
+	// Seed gives the defaults of seed documents and, in Seed.Flavors, the
+	// catalogue their flavor overrides change: a full reset puts the
+	// start-up catalogue back (Base's overrides on the configured one), an
+	// import the one its snapshot saved.
 	Seed seed.Options
 	// Clock, when set, is restored from an imported snapshot and exported
 	// as it runs.
@@ -108,13 +111,15 @@ type seededTenantView struct {
 type seedView struct {
 	Tenants []seededTenantView `json:"tenants"`
 	Servers []seededServerView `json:"servers"`
+	Flavors []string           `json:"flavors"` // the IDs of the flavors overridden
 }
 
 func viewSeed(r *seed.Result) seedView {
-	v := seedView{Tenants: []seededTenantView{}, Servers: []seededServerView{}}
+	v := seedView{Tenants: []seededTenantView{}, Servers: []seededServerView{}, Flavors: []string{}}
 	if r == nil {
 		return v
 	}
+	v.Flavors = append(v.Flavors, r.Flavors...)
 	for _, t := range r.Tenants {
 		v.Tenants = append(v.Tenants, seededTenantView{AccessKey: t.AccessKey, ProjectID: t.ProjectID})
 	}
@@ -230,7 +235,9 @@ func (st *State) reset(w http.ResponseWriter, r *http.Request) {
 // start-up state: it removes the project's servers (and their driver
 // instances), jobs (stopping the running ones; River's rows go too),
 // history, client tokens and network in one transaction (a full reset also
-// every tenant and fault rule), then applies Base again to the same scope.
+// every tenant and fault rule, and puts the configured catalogue back in
+// force), then applies Base again to the same scope (a full reset with its
+// flavor overrides).
 // A project reset keeps a tenant created at run time and gives it a fresh
 // default network. It returns how many live servers were removed and what
 // the seed created. An unknown project is a 404 *ecs.Error.
@@ -243,6 +250,11 @@ func (st *State) Reset(ctx context.Context, projectID string) (int, *seed.Result
 	if projectID == "" {
 		if n, err = st.Admin.ResetAll(ctx); err != nil {
 			return 0, nil, err
+		}
+		if st.Seed.Flavors != nil {
+			if err := st.Seed.Flavors.Reset(ctx); err != nil {
+				return n, nil, err
+			}
 		}
 		if err := st.reload(ctx); err != nil {
 			return n, nil, err
@@ -393,10 +405,12 @@ func (st *State) importSnapshot(w http.ResponseWriter, r *http.Request) {
 // Import replaces the whole state with snap. It stops every running job
 // and deletes every driver instance, imports the snapshot in one
 // transaction, restores the virtual clock to the exported instant (it runs
-// on from there), re-creates the driver instances of the imported servers,
+// on from there), puts in force the catalogue overrides the snapshot saved
+// (Seed.Flavors), re-creates the driver instances of the imported servers,
 // enqueues every unfinished job so that it carries on from its phase, and
 // reloads the caches. It returns how many jobs it enqueued. A snapshot of
-// another format or version is refused before anything changes; if the
+// another format or version, or whose catalogue overrides do not apply to
+// the configured catalogue, is refused before anything changes; if the
 // import itself fails, the previous state is kept and its jobs are resumed.
 func (st *State) Import(ctx context.Context, snap *sqlite.Snapshot) (int, error) {
 	if snap.Format != sqlite.SnapshotFormat || snap.Version != sqlite.SnapshotVersion {
@@ -410,6 +424,12 @@ func (st *State) Import(ctx context.Context, snap *sqlite.Snapshot) (int, error)
 			return 0, &ecs.Error{Code: "Ecsd.BadRequest", Status: http.StatusBadRequest, Message: "Invalid clock state: " + err.Error()}
 		}
 		cs.Anchor = time.Now().UTC() // run on from the exported instant
+	}
+	if st.Seed.Flavors != nil {
+		if _, _, err := st.Seed.Flavors.Parse(snap.Settings[seed.OverridesSetting]); err != nil {
+			return 0, &ecs.Error{Code: "Ecsd.BadRequest", Status: http.StatusBadRequest,
+				Message: "The snapshot could not be imported: " + err.Error()}
+		}
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -426,6 +446,11 @@ func (st *State) Import(ctx context.Context, snap *sqlite.Snapshot) (int, error)
 	if cs != nil {
 		if err := st.Clock.Restore(*cs); err != nil {
 			st.Logger.Warn("imported clock state not restored", "err", err)
+		}
+	}
+	if st.Seed.Flavors != nil {
+		if err := st.Seed.Flavors.Restore(ctx); err != nil {
+			return 0, fmt.Errorf("import: catalogue overrides: %w", err)
 		}
 	}
 	n, err := st.Admin.Resume(ctx)

@@ -184,16 +184,22 @@ func (r *Rule) Market() bool {
 // exhausted reports whether a counted rule has fired its count.
 func (r *Rule) exhausted() bool { return r.Count > 0 && r.Fired >= r.Count }
 
-// Names are the names rules may use. A nil list accepts any non-empty name;
-// ecsd sets every list from what it serves, so that a typo is refused
-// instead of never matching.
+// Names are the names rules may use. A nil list (or a nil Flavor) accepts
+// any non-empty name; ecsd sets every one from what it serves, so that a
+// typo is refused instead of never matching.
 type Names struct {
 	Operations []string // API operations, as the SDK names them
 	Phases     []string // job phases (task states)
-	Flavors    []string
-	AZs        []string
-	Hosts      []string
+	// Flavor reports whether a flavor is in the catalogue now: a function,
+	// as seed documents change the catalogue at run time. It must be safe
+	// for concurrent use.
+	Flavor func(id string) bool
+	AZs    []string
+	Hosts  []string
 }
+
+// knownFlavor reports whether names accepts flavor id.
+func (n Names) knownFlavor(id string) bool { return n.Flavor == nil || n.Flavor(id) }
 
 func known(list []string, name string) bool { return list == nil || slices.Contains(list, name) }
 
@@ -250,7 +256,7 @@ func (r *Rule) Validate(names Names) error {
 		if a.FlavorID == "" {
 			return invalid("a sold_out action needs \"flavor_id\"")
 		}
-		if !known(names.Flavors, a.FlavorID) {
+		if !names.knownFlavor(a.FlavorID) {
 			return invalid("flavor %q is not in the catalogue", a.FlavorID)
 		}
 		if a.AZ != "" && !known(names.AZs, a.AZ) {
@@ -332,7 +338,7 @@ func (r *Rule) checkMatch(names Names) error {
 	if m.Phase != AnyPhase && !known(names.Phases, m.Phase) {
 		return invalid("unknown phase %q (known: *, %s)", m.Phase, strings.Join(names.Phases, ", "))
 	}
-	if m.FlavorID != "" && !known(names.Flavors, m.FlavorID) {
+	if m.FlavorID != "" && !names.knownFlavor(m.FlavorID) {
 		return invalid("match.flavor_id %q is not in the catalogue", m.FlavorID)
 	}
 	if m.AZ != "" && !known(names.AZs, m.AZ) {

@@ -3,6 +3,7 @@ package fault_test
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +17,7 @@ import (
 var names = fault.Names{
 	Operations: []string{"CreatePostPaidServers", "ResizePostPaidServer", "ShowServer", "ShowJob"},
 	Phases:     []string{"spawning", "powering-off", "resize_prep", "resize_migrating"},
-	Flavors:    []string{"s6.large.2", "s6.xlarge.2"},
+	Flavor:     func(id string) bool { return slices.Contains([]string{"s6.large.2", "s6.xlarge.2"}, id) },
 	AZs:        []string{"cn-north-4a", "cn-north-4b"},
 	Hosts:      []string{"cn-north-4a-x86-01"},
 }

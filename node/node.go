@@ -73,14 +73,18 @@ type Node struct {
 	Logger *slog.Logger
 	Out    io.Writer // where the start-up banner goes
 
-	DB      *sqlite.DB
-	Catalog *catalog.Catalog
-	Driver  driver.Driver
-	Service *compute.Service
-	River   *river.Client[*sql.Tx]
-	HTTP    *httpapi.Server
-	Control *control.Server
-	Faults  *fault.Engine // fault injection, persistent in the store
+	DB *sqlite.DB
+	// Catalog is the catalogue in force, which seed documents may change
+	// at run time: every part of the node reads it. Overrides keeps the
+	// seed documents' flavor overrides that make it.
+	Catalog   *catalog.Live
+	Overrides *seed.Overrides
+	Driver    driver.Driver
+	Service   *compute.Service
+	River     *river.Client[*sql.Tx]
+	HTTP      *httpapi.Server
+	Control   *control.Server
+	Faults    *fault.Engine // fault injection, persistent in the store
 	// Clock is the clock of jobs and timestamps. Run sets it to VClock, the
 	// persistent virtual clock, unless a test set another one before.
 	Clock   ecs.Clock
@@ -112,7 +116,35 @@ func (m *Node) Run(ctx context.Context) error {
 		m.Clock = m.VClock
 	}
 
-	if m.Catalog, err = catalog.New(cfg.Region, cfg.Flavors); err != nil {
+	configured, err := catalog.New(cfg.Region, cfg.Flavors)
+	if err != nil {
+		return fmt.Errorf("flavor catalogue: %w", err)
+	}
+	// The catalogue in force: the configured one with the overrides of the
+	// seed documents loaded since the last full reset, as saved in the
+	// store. The start-up seed loads only into a store that never held a
+	// server or a job, and then, as after a full reset, on the configured
+	// catalogue.
+	m.Overrides = seed.NewOverrides(configured, db)
+	m.Catalog = m.Overrides.Live
+	loadSeed := false
+	if cfg.Seed != nil {
+		if err := cfg.Seed.Check(configured); err != nil {
+			return fmt.Errorf("start-up seed: %w", err)
+		}
+		if loadSeed, err = m.storeEmpty(ctx); err != nil {
+			return err
+		}
+		if !loadSeed {
+			m.Logger.Info("the store is not empty: the start-up seed is not loaded (a reset applies it)")
+		}
+	}
+	if loadSeed {
+		err = m.Overrides.Reset(ctx)
+	} else {
+		err = m.Overrides.Restore(ctx)
+	}
+	if err != nil {
 		return fmt.Errorf("flavor catalogue: %w", err)
 	}
 	timing, err := worker.Profile(cfg.Timing, cfg.PhaseOverrides)
@@ -165,16 +197,9 @@ func (m *Node) Run(ctx context.Context) error {
 	m.State = &control.State{Store: db, Base: base, Clock: m.VClock, Reload: m.Faults.Load, Logger: m.Logger,
 		Admin: &compute.Admin{Service: m.Service, Store: db, Driver: m.Driver, Workers: runner,
 			Region: cfg.Region, DefaultQuota: cfg.DefaultQuota},
-		Seed: seed.Options{Region: cfg.Region, DefaultQuota: cfg.DefaultQuota}}
-	if cfg.Seed != nil {
-		if err := cfg.Seed.Check(m.Catalog); err != nil {
-			return fmt.Errorf("start-up seed: %w", err)
-		}
-		if empty, err := m.State.Admin.Empty(ctx); err != nil {
-			return err
-		} else if !empty {
-			m.Logger.Info("the store is not empty: the start-up seed is not loaded (a reset applies it)")
-		} else if _, err := seed.Load(ctx, m.State.Admin, cfg.Seed, m.State.Seed); err != nil {
+		Seed: seed.Options{Region: cfg.Region, DefaultQuota: cfg.DefaultQuota, Flavors: m.Overrides}}
+	if loadSeed {
+		if _, err := seed.Load(ctx, m.State.Admin, cfg.Seed, m.State.Seed); err != nil {
 			return fmt.Errorf("start-up seed: %w", err)
 		}
 	}
@@ -221,12 +246,11 @@ func (m *Node) Run(ctx context.Context) error {
 }
 
 // openFaults loads the fault rules kept in the store; new rules may name
-// only the operations, phases, flavors, zones and hosts this node has.
+// only the operations, phases, flavors (of the catalogue in force), zones
+// and hosts this node has.
 func (m *Node) openFaults(ctx context.Context) error {
-	names := fault.Names{Operations: httpapi.Operations, Phases: worker.Phases}
-	for _, f := range m.Catalog.Flavors() {
-		names.Flavors = append(names.Flavors, f.ID)
-	}
+	names := fault.Names{Operations: httpapi.Operations, Phases: worker.Phases,
+		Flavor: func(id string) bool { _, ok := m.Catalog.Flavor(id); return ok }}
 	for _, az := range m.Catalog.AZs() {
 		names.AZs = append(names.AZs, az.Name)
 	}
@@ -285,6 +309,16 @@ func (m *Node) hosts() []ecs.Host {
 		out = append(out, ecs.Host{ID: h.ID, AZ: h.AZ, VCPUs: h.VCPUs, RAMMB: h.RAMMB, Arch: h.Arch})
 	}
 	return out
+}
+
+// storeEmpty reports whether the store has never held a server or a job.
+func (m *Node) storeEmpty(ctx context.Context) (bool, error) {
+	tx, err := m.DB.BeginTx(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	return m.DB.IsEmpty(ctx, tx)
 }
 
 // recoverDriver tells the driver about the servers the store knows, so that

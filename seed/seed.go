@@ -1,11 +1,19 @@
-// Package seed reads ecsd's fixture documents and loads them: tenants,
-// quotas and servers in stable states (ACTIVE, SHUTOFF, ERROR), written
-// directly into the store without running jobs. A node loads one at
+// Package seed reads ecsd's fixture documents and loads them: flavor
+// catalogue overrides, and tenants, quotas and servers in stable states
+// (ACTIVE, SHUTOFF, ERROR), written directly into the store without
+// running jobs. A node loads one at
 // start-up (--seed FILE, first start only) and re-applies it on every
 // reset; the control API loads more at run time (POST /_ecsd/seed).
 //
-// A document is YAML or JSON with three optional lists:
+// A document is YAML or JSON with four optional lists:
 //
+//	flavors:            # catalogue overrides, as the config file's flavors
+//	  - id: s6.xlarge.2
+//	    extra_specs: {"cond:operation:az": "cn-north-4a(sellout)"}
+//	  - id: s6.3xlarge.2                  # a new flavor
+//	    vcpus: 12
+//	    ram: 24576
+//	    family: s6
 //	tenants:            # as the config file's tenants
 //	  - access_key: TEAMAACCESSKEY000001
 //	    secret_key: teamASecretKey0000000000000000000000000
@@ -37,6 +45,11 @@
 // Unknown keys are errors. Every entry is checked before anything is
 // written, and every error names its entry and field, such as
 // `servers[3].flavor: unknown flavor "x"`. Loading is one transaction.
+//
+// Flavor overrides change the catalogue of the running node (see
+// Overrides): they apply on top of the overrides in force, the document's
+// servers may use the flavors they add, and they stay in force, across
+// restarts too, until a full reset.
 package seed
 
 import (
@@ -59,14 +72,18 @@ import (
 	"gopkg.in/yaml.v3"
 
 	ecs "github.com/ecsd-dev/ecsd"
+	"github.com/ecsd-dev/ecsd/catalog"
 	"github.com/ecsd-dev/ecsd/compute"
 )
 
 // Document is a seed document.
 type Document struct {
-	Tenants []Tenant `yaml:"tenants" json:"tenants,omitempty"`
-	Quotas  []Quota  `yaml:"quotas" json:"quotas,omitempty"`
-	Servers []Server `yaml:"servers" json:"servers,omitempty"`
+	// Flavors change, remove or add flavors of the catalogue; each names a
+	// flavor once.
+	Flavors []catalog.FlavorOverride `yaml:"flavors" json:"flavors,omitempty"`
+	Tenants []Tenant                 `yaml:"tenants" json:"tenants,omitempty"`
+	Quotas  []Quota                  `yaml:"quotas" json:"quotas,omitempty"`
+	Servers []Server                 `yaml:"servers" json:"servers,omitempty"`
 }
 
 // Limits are quota limits; a nil limit takes the default quota's. -1 is
@@ -249,6 +266,7 @@ func Merge(docs ...*Document) *Document {
 		if d == nil {
 			continue
 		}
+		out.Flavors = append(out.Flavors, d.Flavors...)
 		out.Tenants = append(out.Tenants, d.Tenants...)
 		out.Quotas = append(out.Quotas, d.Quotas...)
 		out.Servers = append(out.Servers, d.Servers...)
@@ -256,7 +274,9 @@ func Merge(docs ...*Document) *Document {
 	return out
 }
 
-// Project returns the part of d that concerns one project.
+// Project returns the part of d that concerns one project: its tenants,
+// quotas and servers, without the flavor overrides, which concern every
+// project.
 func (d *Document) Project(projectID string) *Document {
 	out := &Document{}
 	if d == nil {
@@ -285,8 +305,8 @@ func (d *Document) HasTenant(projectID string) bool {
 	return d != nil && slices.ContainsFunc(d.Tenants, func(t Tenant) bool { return t.ProjectID == projectID })
 }
 
-// Catalog is the catalogue a document is checked against.
-type Catalog interface {
+// lookup is the catalogue a document's entries are checked against.
+type lookup interface {
 	Flavor(id string) (*ecs.Flavor, bool)
 	Image(id string) (*ecs.Image, bool)
 	Images() []*ecs.Image
@@ -300,6 +320,10 @@ type Options struct {
 	// DefaultQuota gives the limits a quota leaves out; the zero value
 	// means ecs.DefaultQuota.
 	DefaultQuota *ecs.Quota
+	// Flavors keeps the flavor overrides in force and the catalogue they
+	// make, which must be the catalogue of the service documents are loaded
+	// into. Without it, a document with flavors is refused.
+	Flavors *Overrides
 }
 
 func (o Options) quota() ecs.Quota {
@@ -323,17 +347,21 @@ var (
 // MaxCount bounds a server entry's count.
 const MaxCount = 500
 
-// Check validates d against the catalogue and returns every problem, each
-// naming its entry and field, joined with errors.Join; nil if d is valid.
-// What only the store knows (projects declared elsewhere, quota, capacity,
-// IDs in use) is checked when the document is loaded.
-func (d *Document) Check(cat Catalog) error {
-	_, err := d.compile(cat, Options{})
-	return err
+// Check validates d against the catalogue base: its flavor overrides
+// applied to base, then its other entries against the catalogue they make.
+// It returns every problem, each naming its entry and field, joined with
+// errors.Join; nil if d is valid. What only the store knows (projects
+// declared elsewhere, quota, capacity, IDs in use, servers of a removed
+// flavor) is checked when the document is loaded.
+func (d *Document) Check(base *catalog.Catalog) error {
+	cat, _, errs := d.applyFlavors(base)
+	_, more := d.compile(cat, Options{})
+	return errors.Join(append(errs, more...)...)
 }
 
-// compile checks d and converts it to compute's form.
-func (d *Document) compile(cat Catalog, opts Options) (compute.Seed, error) {
+// compile checks d's tenants, quotas and servers against cat and converts
+// them to compute's form.
+func (d *Document) compile(cat lookup, opts Options) (compute.Seed, []error) {
 	var out compute.Seed
 	var errs []error
 	bad := func(at, format string, args ...any) {
@@ -501,7 +529,7 @@ func (d *Document) compile(cat Catalog, opts Options) (compute.Seed, error) {
 			out.Servers = append(out.Servers, sv)
 		}
 	}
-	return out, errors.Join(errs...)
+	return out, errs
 }
 
 func hex32(s string) bool {
@@ -523,7 +551,7 @@ func derivedDomainID(projectID string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-func imageByRef(cat Catalog, ref string) *ecs.Image {
+func imageByRef(cat lookup, ref string) *ecs.Image {
 	if ref == "" {
 		return nil
 	}
@@ -542,18 +570,42 @@ func imageByRef(cat Catalog, ref string) *ecs.Image {
 type Result struct {
 	Tenants []ecs.Tenant
 	Servers []*ecs.Server
+	// Flavors are the IDs of the flavors the document overrode.
+	Flavors []string
 }
 
 // Load checks d and loads it into the store of admin in one transaction
 // (tenants, then quotas, then servers), then creates the servers' driver
-// instances. A document that is not valid, or that the store cannot take
-// (an unknown project, quota, capacity, an ID in use), changes nothing and
-// is an *ecs.Error with code compute.CodeInvalidSeed listing the problems.
+// instances. A document with flavors needs opts.Flavors: its overrides
+// apply on top of those in force, its servers are checked against the
+// catalogue they make, the list of overrides in force is saved in the same
+// transaction, and the new catalogue is put in force once it commits. A
+// document that is not valid, or that the store cannot take (an unknown
+// project, quota, capacity, an ID in use, a live server of a flavor the
+// document removes), changes nothing and is an *ecs.Error with code
+// compute.CodeInvalidSeed listing the problems.
 func Load(ctx context.Context, admin *compute.Admin, d *Document, opts Options) (*Result, error) {
-	in, err := d.compile(admin.Service.Catalog, opts)
-	if err != nil {
-		return nil, &ecs.Error{Code: compute.CodeInvalidSeed, Message: strings.ReplaceAll(err.Error(), "\n", "; "), Status: 400}
+	if opts.Flavors != nil {
+		return opts.Flavors.load(ctx, admin, d, opts)
 	}
+	in, errs := d.compile(admin.Service.Catalog, opts)
+	if len(d.Flavors) > 0 {
+		errs = append([]error{errors.New("flavors: catalogue overrides need a live catalogue (seed.Options.Flavors)")}, errs...)
+	}
+	if len(errs) > 0 {
+		return nil, invalid(errs)
+	}
+	return seed(ctx, admin, in)
+}
+
+// invalid is the error of a document that is not valid.
+func invalid(errs []error) error {
+	msg := strings.ReplaceAll(errors.Join(errs...).Error(), "\n", "; ")
+	return &ecs.Error{Code: compute.CodeInvalidSeed, Message: msg, Status: 400}
+}
+
+// seed loads a compiled document.
+func seed(ctx context.Context, admin *compute.Admin, in compute.Seed) (*Result, error) {
 	servers, err := admin.Seed(ctx, in)
 	if err != nil {
 		return nil, err

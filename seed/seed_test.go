@@ -236,14 +236,17 @@ func TestExampleFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := setup(t)
+	if err := d.Check(cat); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	b := setupLive(t)
 	dev := seed.Document{Tenants: []seed.Tenant{seed.TenantOf(ecs.DevTenant, ecs.DefaultQuota)}}
-	res, err := seed.Load(t.Context(), b.admin, seed.Merge(&dev, d), seed.Options{Region: "cn-north-4"})
+	res, err := seed.Load(t.Context(), b.admin, seed.Merge(&dev, d), seed.Options{Region: "cn-north-4", Flavors: b.ov})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	if len(res.Servers) != 4 {
-		t.Errorf("%d servers, want 4", len(res.Servers))
+	if len(res.Servers) != 5 || len(res.Flavors) != 2 {
+		t.Errorf("%d servers and %d flavors, want 5 and 2", len(res.Servers), len(res.Flavors))
 	}
 }
 

@@ -126,10 +126,20 @@ func (d *DB) Setting(ctx context.Context, key string) (string, error) {
 
 // PutSetting stores a setting.
 func (d *DB) PutSetting(ctx context.Context, key, value string) error {
-	_, err := d.db.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	_, err := d.db.ExecContext(ctx, putSettingSQL, key, value)
 	if err != nil {
 		return fmt.Errorf("sqlite: put setting %s: %w", key, err)
 	}
 	return nil
 }
+
+// PutSettingTx stores a setting in the caller's transaction.
+func (d *DB) PutSettingTx(ctx context.Context, tx *sql.Tx, key, value string) error {
+	if _, err := tx.ExecContext(ctx, putSettingSQL, key, value); err != nil {
+		return fmt.Errorf("sqlite: put setting %s: %w", key, err)
+	}
+	return nil
+}
+
+const putSettingSQL = `INSERT INTO settings (key, value) VALUES (?, ?)
+	ON CONFLICT (key) DO UPDATE SET value = excluded.value`

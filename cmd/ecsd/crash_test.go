@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,6 +89,59 @@ func startProcess(t *testing.T, dataDir string, args ...string) *process {
 		t.Fatalf("ecsd did not start; see %s", logf.Name())
 	}
 	return p
+}
+
+// control sends a control-API request with a JSON body and decodes the
+// answer into out (nil to ignore it).
+func (p *process) control(t *testing.T, method, path, body string, out any) {
+	t.Helper()
+	req, err := http.NewRequest(method, p.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s %s: %s", method, path, resp.Status)
+	}
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// pauseInPhase pauses ecsd's clock and waits until a job sleeps in a
+// phase, so that a kill interrupts it. It reports false (and lets the clock
+// run again) when no job comes to wait within two seconds: they had all
+// ended.
+func (p *process) pauseInPhase(t *testing.T) bool {
+	t.Helper()
+	p.control(t, "POST", "/_ecsd/clock", `{"paused": true}`, nil)
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		var st struct {
+			Sleepers int `json:"sleepers"`
+		}
+		p.control(t, "GET", "/_ecsd/clock", "", &st)
+		if st.Sleepers > 0 {
+			return true
+		}
+		if time.Now().After(deadline) {
+			p.resume(t)
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// resume lets the (restarted) ecsd's clock run again.
+func (p *process) resume(t *testing.T) {
+	t.Helper()
+	p.control(t, "POST", "/_ecsd/clock", `{"paused": false}`, nil)
 }
 
 func (p *process) kill(t *testing.T) {
@@ -211,10 +266,16 @@ func TestKillDuringJobs(t *testing.T) {
 		t.Fatalf("create: %v", err)
 	}
 	ids := *create.ServerIds
-	// Kill in the middle of the create job.
+	// Kill in the middle of the create job. The clock is paused first, so
+	// that the kill surely lands while jobs wait inside a phase; the
+	// restarted ecsd gets its clock back running.
 	pollJob(t, c, *create.JobId, func(s string) bool { return s == "RUNNING" })
+	if !p.pauseInPhase(t) {
+		t.Fatal("the create job ended before the kill")
+	}
 	p.kill(t)
 	p = startProcess(t, data, "--config", cfg)
+	p.resume(t)
 	c = sdkClient(p.url)
 	if job := pollJob(t, c, *create.JobId, ended); job.Status.Value() != "SUCCESS" {
 		t.Fatalf("create job after restart: %v", job)
@@ -246,12 +307,13 @@ func TestKillDuringJobs(t *testing.T) {
 	// Kill while resizes are in their phases, twice (as long as one runs).
 	kills := 1
 	for range 2 {
-		if !anyRunning(t, c, jobs) {
+		if !anyRunning(t, c, jobs) || !p.pauseInPhase(t) {
 			break
 		}
 		p.kill(t)
 		kills++
 		p = startProcess(t, data, "--config", cfg)
+		p.resume(t)
 		c = sdkClient(p.url)
 	}
 	for i, id := range ids {
