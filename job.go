@@ -27,6 +27,10 @@ const (
 	JobBatchReboot        = "batchRebootServers"
 	JobRebootServer       = "rebootServer"
 	JobResizeServer       = "resizeServer"
+	// Nova-style resize (POST /v2.1/{project_id}/servers/{id}/action).
+	JobNovaResize    = "novaResizeServer"
+	JobConfirmResize = "confirmResize"
+	JobRevertResize  = "revertResize"
 )
 
 // Job is an API-visible asynchronous job. A batch job has sub-jobs, one per

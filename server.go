@@ -40,6 +40,10 @@ const (
 	TaskPoweringOff       = "powering-off"
 	TaskPoweringOn        = "powering-on"
 	TaskDeleting          = "deleting"
+	// TaskResizeConfirming is ecsd's task state while a Nova confirmResize
+	// job runs (Nova and Huawei publish none); the status stays
+	// VERIFY_RESIZE until the job ends.
+	TaskResizeConfirming = "resize_confirming"
 	// Task states of operations ecsd does not perform (rebuild, live
 	// migration, shelving), kept so that Status follows the whole mapping.
 	TaskRebuilding             = "rebuilding"
@@ -124,7 +128,7 @@ func Status(vmState, taskState string) string {
 		switch taskState {
 		case TaskResizeReverting:
 			return StatusRevertResize
-		case TaskNone:
+		case TaskNone, TaskResizeConfirming:
 			return StatusVerifyResize
 		}
 	case VMError:
@@ -251,6 +255,15 @@ type ServerService interface {
 	ResizeServer(ctx context.Context, req *ResizeRequest) (jobID string, err error)
 	// ResizeFlavors lists the flavors a server or flavor may change to.
 	ResizeFlavors(ctx context.Context, req *ResizeFlavorsRequest) ([]*Flavor, error)
+	// NovaResizeServer starts a Nova-style resize (POST /v2.1/.../action
+	// "resize"): the same checks as ResizeServer, but running servers are
+	// accepted and the job ends in VERIFY_RESIZE, keeping the old flavor
+	// and host reserved until ConfirmResize or RevertResize.
+	NovaResizeServer(ctx context.Context, req *ResizeRequest) (jobID string, err error)
+	// ConfirmResize and RevertResize end a Nova resize; a server not in
+	// VERIFY_RESIZE is refused with a 409 *Error.
+	ConfirmResize(ctx context.Context, projectID, serverID string) (jobID string, err error)
+	RevertResize(ctx context.Context, projectID, serverID string) (jobID string, err error)
 }
 
 // CreateServersRequest asks for Count identical servers.

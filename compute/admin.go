@@ -389,9 +389,17 @@ func (a *Admin) Resume(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
+		// Jobs held by an unpaid order (and their sub-jobs) start when the
+		// order is paid, not here.
+		held := map[string]bool{}
+		for _, j := range unfinished {
+			if j.Status == ecs.JobPendingPayment {
+				held[j.ID] = true
+			}
+		}
 		var run []*ecs.Job
 		for _, j := range unfinished {
-			if j.ServerID != "" {
+			if j.ServerID != "" && !held[j.ID] && !held[j.ParentID] {
 				run = append(run, j)
 			}
 		}
@@ -739,7 +747,7 @@ func (a *Admin) seedServers(ctx context.Context, tx *sql.Tx, s *Service, req See
 	now := s.now()
 	orderID := ""
 	if mode == ecs.ChargingPrePaid {
-		orderID = newOrderID(now.Format("060102150405"))
+		orderID = newOrderID(now)
 	}
 	volType, size := req.RootVolumeType, req.RootVolumeSize
 	if volType == "" {

@@ -60,6 +60,8 @@ type Store interface {
 
 	ClientToken(ctx context.Context, tx *sql.Tx, projectID, token string) (string, error)
 	PutClientToken(ctx context.Context, tx *sql.Tx, projectID, token, response string, nanos int64) error
+
+	OrderStore
 }
 
 // Queue enqueues the execution of a job inside the caller's transaction.

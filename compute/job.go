@@ -97,6 +97,9 @@ var actionNames = map[string]string{
 	ecs.JobStopServer:         "stop",
 	ecs.JobRebootServer:       "reboot",
 	ecs.JobResizeServer:       "resize",
+	ecs.JobNovaResize:         "resize",
+	ecs.JobConfirmResize:      "confirmResize",
+	ecs.JobRevertResize:       "revertResize",
 }
 
 // recordAction adds the history entry of a single-server job, with the ID of

@@ -16,7 +16,21 @@ import (
 // cpu_options → quota → capacity. A dry run stops there. Otherwise the
 // server's task state, the resize reservation and the job commit together.
 func (s *Service) ResizeServer(ctx context.Context, req *ecs.ResizeRequest) (string, error) {
-	var jobID string
+	res, err := s.resizeServer(ctx, req)
+	if err != nil {
+		return "", err
+	}
+	return res.JobID, nil
+}
+
+// resizeServer is ResizeServer. A yearly/monthly server (v1.1 only) gets
+// an order for the price difference over the rest of its period: an
+// upgrade that is not auto-paid leaves the job in PENDING_PAYMENT (the
+// server keeps its task state, so it stays busy, and the target stays
+// reserved) until PayOrder or CancelOrder; a downgrade is a refund order,
+// completed at once.
+func (s *Service) resizeServer(ctx context.Context, req *ecs.ResizeRequest) (*ecs.ResizeResult, error) {
+	res := &ecs.ResizeResult{}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		srv, err := s.Store.ServerByID(ctx, tx, req.ProjectID, req.ServerID)
 		if err != nil {
@@ -28,43 +42,19 @@ func (s *Service) ResizeServer(ctx context.Context, req *ecs.ResizeRequest) (str
 		case srv.ChargingMode == ecs.ChargingPrePaid && req.APIVersion == "v1":
 			return ecs.Errorf(ecs.CodeChargingNotAllowed,
 				"Instance[%s] is billed yearly/monthly; resize it with POST /v1.1/{project_id}/cloudservers/{server_id}/resize.", srv.ID)
-		case srv.ChargingMode == ecs.ChargingPrePaid:
-			return ecs.Errorf(ecs.CodeChargingNotAllowed,
-				"Instance[%s] is billed yearly/monthly; resize orders are not supported by this version of ecsd yet.", srv.ID)
 		}
-		if err := checkResizableState(srv, req.WithStop); err != nil {
+		cur, next, err := s.checkResize(srv, req.FlavorID, req.WithStop, req.CPUThreads)
+		if err != nil {
 			return err
 		}
-		cur, ok := s.Catalog.Flavor(srv.FlavorID)
-		if !ok {
-			return ecs.Errorf(ecs.CodeFlavorNotFound, "Flavor %s of Instance[%s] is no longer in the catalogue.", srv.FlavorID, srv.ID)
-		}
-		next, ok := s.Catalog.Flavor(req.FlavorID)
-		if !ok {
-			return ecs.Errorf(ecs.CodeFlavorNotFound, "Flavor %s could not be found.", req.FlavorID)
-		}
-		if next.ID == cur.ID {
-			return ecs.Errorf(ecs.CodeSameFlavor, "Instance[%s] already has flavor %s.", srv.ID, cur.ID)
-		}
-		img, _ := s.Catalog.Image(srv.ImageID)
-		if err := s.Catalog.CheckResize(cur, next, srv.AvailabilityZone, xenDriversReady(img)); err != nil {
-			return err
-		}
-		if s.soldOut(next.ID, srv.AvailabilityZone) {
-			return ecs.Errorf(ecs.CodeInsufficientCap, "flavor %s cannot be changed to %s: %s is not on sale in %s (sellout)",
-				cur.ID, next.ID, next.ID, srv.AvailabilityZone)
-		}
-		if err := chargeError(next, srv.ChargingMode); err != nil {
-			return err
-		}
-		if img != nil {
-			if err := s.Catalog.ImageFits(img, next); err != nil {
+		if srv.ChargingMode == ecs.ChargingPrePaid {
+			pending, err := s.orders().PendingOrdersOfServer(ctx, tx, req.ProjectID, srv.ID)
+			if err != nil {
 				return err
 			}
-		}
-		if req.CPUThreads != 0 {
-			if err := checkCPUThreads(next, req.CPUThreads); err != nil {
-				return err
+			if len(pending) > 0 {
+				return &ecs.Error{Code: ecs.CodeBusy, Status: 409, Message: "Instance[" + srv.ID +
+					"] has the order " + pending[0].ID + " pending payment; pay or cancel it first."}
 			}
 		}
 		limits, err := s.limits(ctx, tx, req.ProjectID)
@@ -82,6 +72,12 @@ func (s *Service) ResizeServer(ctx context.Context, req *ecs.ResizeRequest) (str
 		if host == "" {
 			return ecs.Errorf(ecs.CodeInsufficientCap,
 				"Insufficient capacity for flavor %s in availability zone %s; choose another flavor.", next.ID, srv.AvailabilityZone)
+		}
+		var order *ecs.Order
+		if srv.ChargingMode == ecs.ChargingPrePaid {
+			if order, err = s.resizeOrder(ctx, tx, srv, cur.ID, next.ID, req.AutoPay); err != nil {
+				return err
+			}
 		}
 		if req.DryRun {
 			return nil
@@ -102,19 +98,79 @@ func (s *Service) ResizeServer(ctx context.Context, req *ecs.ResizeRequest) (str
 			return err
 		}
 		job := newJob(req.ProjectID, "", ecs.JobResizeServer, srv.ID, params, s.now())
+		held := order != nil && order.Status == ecs.OrderPendingPayment
+		if held {
+			job.Status = ecs.JobPendingPayment
+		}
 		if err := s.Store.InsertJob(ctx, tx, job); err != nil {
 			return err
 		}
 		if err := s.recordAction(ctx, tx, job); err != nil {
 			return err
 		}
-		if err := s.Queue.Enqueue(ctx, tx, job); err != nil {
-			return err
+		if !held {
+			if err := s.Queue.Enqueue(ctx, tx, job); err != nil {
+				return err
+			}
 		}
-		jobID = job.ID
+		res.JobID = job.ID
+		if order != nil {
+			order.JobID = job.ID
+			if err := s.orders().InsertOrder(ctx, tx, order); err != nil {
+				return err
+			}
+			res.OrderID = order.ID
+		}
 		return nil
 	})
-	return jobID, err
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// checkResize holds the per-server checks of a resize, shared by
+// ResizeServer and BatchResizeServers: state (lock, freeze, task, power) →
+// target flavor (exists, differs, in the resize list, on sale in the
+// server's AZ, sold for its billing mode, fits its image) → cpu_options. It
+// returns the current and the target flavor.
+func (s *Service) checkResize(srv *ecs.Server, flavorID string, withStop bool, cpuThreads int) (*ecs.Flavor, *ecs.Flavor, error) {
+	if err := checkResizableState(srv, withStop); err != nil {
+		return nil, nil, err
+	}
+	cur, ok := s.Catalog.Flavor(srv.FlavorID)
+	if !ok {
+		return nil, nil, ecs.Errorf(ecs.CodeFlavorNotFound, "Flavor %s of Instance[%s] is no longer in the catalogue.", srv.FlavorID, srv.ID)
+	}
+	next, ok := s.Catalog.Flavor(flavorID)
+	if !ok {
+		return nil, nil, ecs.Errorf(ecs.CodeFlavorNotFound, "Flavor %s could not be found.", flavorID)
+	}
+	if next.ID == cur.ID {
+		return nil, nil, ecs.Errorf(ecs.CodeSameFlavor, "Instance[%s] already has flavor %s.", srv.ID, cur.ID)
+	}
+	img, _ := s.Catalog.Image(srv.ImageID)
+	if err := s.Catalog.CheckResize(cur, next, srv.AvailabilityZone, xenDriversReady(img)); err != nil {
+		return nil, nil, err
+	}
+	if s.soldOut(next.ID, srv.AvailabilityZone) {
+		return nil, nil, ecs.Errorf(ecs.CodeInsufficientCap, "flavor %s cannot be changed to %s: %s is not on sale in %s (sellout)",
+			cur.ID, next.ID, next.ID, srv.AvailabilityZone)
+	}
+	if err := chargeError(next, srv.ChargingMode); err != nil {
+		return nil, nil, err
+	}
+	if img != nil {
+		if err := s.Catalog.ImageFits(img, next); err != nil {
+			return nil, nil, err
+		}
+	}
+	if cpuThreads != 0 {
+		if err := checkCPUThreads(next, cpuThreads); err != nil {
+			return nil, nil, err
+		}
+	}
+	return cur, next, nil
 }
 
 // checkResizableState refuses locked, frozen, busy and wrongly powered

@@ -72,12 +72,6 @@ func TestResizeServerValidationOrder(t *testing.T) {
 			wantCode: ecs.CodeChargingNotAllowed,
 		},
 		{
-			name:     "yearly/monthly on v1.1 is not supported yet",
-			server:   func(s *ecs.Server) { s.ChargingMode = ecs.ChargingPrePaid },
-			req:      func(r *ecs.ResizeRequest) { r.APIVersion = "v1.1" },
-			wantCode: ecs.CodeChargingNotAllowed,
-		},
-		{
 			name: "locked beats frozen, busy, status and flavor", noQuota: true, noRoom: true,
 			server:   func(s *ecs.Server) { busy(s); s.Locked, s.Frozen = true, true },
 			req:      func(r *ecs.ResizeRequest) { r.FlavorID = "nope" },

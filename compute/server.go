@@ -64,10 +64,6 @@ func (s *Service) createServers(ctx context.Context, tx *sql.Tx, req *ecs.Create
 			return nil, err
 		}
 	}
-	if req.ChargingMode == ecs.ChargingPrePaid && !req.AutoPay {
-		return nil, ecs.Errorf(ecs.CodeBadRequest,
-			"Yearly/monthly servers need extendparam.isAutoPay \"true\" in this version of ecsd; manual payment of orders is not supported yet.")
-	}
 	count := max(req.Count, 1)
 	azs, err := s.saleAZs(req.AvailabilityZone, flavor, req.ChargingMode)
 	if err != nil {
@@ -112,8 +108,12 @@ func (s *Service) createServers(ctx context.Context, tx *sql.Tx, req *ecs.Create
 
 	now := s.now()
 	res := &ecs.CreateServersResult{}
+	var order *ecs.Order
 	if req.ChargingMode == ecs.ChargingPrePaid {
-		res.OrderID = newOrderID(now.Format("060102150405"))
+		if order, err = s.newPurchaseOrder(ctx, tx, req, count); err != nil {
+			return nil, err
+		}
+		res.OrderID = order.ID
 	}
 	size := req.RootVolumeSize
 	if size == 0 {
@@ -144,11 +144,24 @@ func (s *Service) createServers(ctx context.Context, tx *sql.Tx, req *ecs.Create
 		}
 		res.ServerIDs = append(res.ServerIDs, srv.ID)
 	}
-	job, err := s.insertBatch(ctx, tx, req.ProjectID, ecs.JobCreateServer, ecs.JobCreateSingleServer, res.ServerIDs, nil)
+	var job *ecs.Job
+	if order != nil && order.Status == ecs.OrderPendingPayment {
+		// Manual payment: the job waits in PENDING_PAYMENT (PayOrder
+		// enqueues its sub-jobs, CancelOrder fails it).
+		job, err = s.insertHeldBatch(ctx, tx, req.ProjectID, ecs.JobCreateServer, ecs.JobCreateSingleServer, res.ServerIDs)
+	} else {
+		job, err = s.insertBatch(ctx, tx, req.ProjectID, ecs.JobCreateServer, ecs.JobCreateSingleServer, res.ServerIDs, nil)
+	}
 	if err != nil {
 		return nil, err
 	}
 	res.JobID = job.ID
+	if order != nil {
+		order.ServerIDs, order.JobID = res.ServerIDs, job.ID
+		if err := s.orders().InsertOrder(ctx, tx, order); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
 }
 
@@ -276,12 +289,6 @@ func newMAC() string {
 	var b [3]byte
 	_, _ = rand.Read(b[:])
 	return fmt.Sprintf("fa:16:3e:%02x:%02x:%02x", b[0], b[1], b[2])
-}
-
-func newOrderID(stamp string) string {
-	var b [3]byte
-	_, _ = rand.Read(b[:])
-	return strings.ToUpper(fmt.Sprintf("CS%s%X", stamp, b))
 }
 
 // FindServerByID implements ecs.ServerService.

@@ -189,7 +189,6 @@ func TestCreateServersRefused(t *testing.T) {
 		{"flavor sold yearly/monthly only", ecs.DefaultQuota, func(_ string, r *ecs.CreateServersRequest) { r.FlavorID = "e3.7xlarge.12" }, ecs.CodeBadRequest},
 		{"cpu_threads 1 on a shared flavor", ecs.DefaultQuota, func(_ string, r *ecs.CreateServersRequest) { r.CPUThreads = 1 }, ecs.CodeBadRequest},
 		{"cpu_threads out of range", ecs.DefaultQuota, func(_ string, r *ecs.CreateServersRequest) { r.CPUThreads = 4 }, ecs.CodeBadRequest},
-		{"yearly/monthly without auto-pay", ecs.DefaultQuota, func(_ string, r *ecs.CreateServersRequest) { r.ChargingMode = ecs.ChargingPrePaid }, ecs.CodeBadRequest},
 		{"unknown AZ", ecs.DefaultQuota, func(_ string, r *ecs.CreateServersRequest) { r.AvailabilityZone = "cn-north-4z" }, ecs.CodeBadRequest},
 		{
 			"flavor sold out in the requested AZ", ecs.DefaultQuota,
@@ -357,8 +356,8 @@ func TestCreateServersPrePaid(t *testing.T) {
 	res := b.mustCreate(t, createRequest(p, func(r *ecs.CreateServersRequest) {
 		r.ChargingMode, r.AutoPay, r.PeriodType, r.PeriodNum, r.Count = ecs.ChargingPrePaid, true, "month", 1, 2
 	}))
-	if !regexp.MustCompile(`^CS\d{12}[0-9A-F]{6}$`).MatchString(res.OrderID) {
-		t.Errorf("order ID = %q, want CS<yymmddhhmmss><6 hex>", res.OrderID)
+	if !regexp.MustCompile(`^CS\d{12}[0-9A-Z]{5}$`).MatchString(res.OrderID) {
+		t.Errorf("order ID = %q, want CS<yymmddhhmmss><5 upper-case alphanumerics>", res.OrderID)
 	}
 	for _, id := range res.ServerIDs {
 		if s := b.server(t, id); s.ChargingMode != ecs.ChargingPrePaid || s.OrderID != res.OrderID {

@@ -93,7 +93,7 @@ func TestRawRequestErrors(t *testing.T) {
 		{"unknown path", "GET", "/v1/" + pid + "/nothing", nil, 404, "APIGW.0101", true, ""},
 		{"unknown version", "GET", "/v3/" + pid + "/cloudservers/detail", nil, 404, "APIGW.0101", true, ""},
 		{"root", "GET", "/", nil, 404, "APIGW.0101", true, ""},
-		{"Nova action", "POST", "/v2.1/" + pid + "/servers/" + id + "/action", line(`{"os-stop":{}}`), 404, "APIGW.0101", true, ""},
+		{"Nova delete (not served)", "DELETE", "/v2.1/" + pid + "/servers/" + id, nil, 404, "APIGW.0101", true, ""},
 		{"DELETE a server", "DELETE", servers + "/" + id, nil, 404, "APIGW.0101", true, ""},
 		{"PUT the action path", "PUT", servers + "/action", line(`{}`), 404, "APIGW.0101", true, ""},
 		{"POST the list path", "POST", servers + "/detail", line(`{}`), 404, "APIGW.0101", true, ""},

@@ -401,12 +401,15 @@ func TestResizeRules(t *testing.T) {
 		if !strings.Contains(se.ErrorMessage, "v1.1") {
 			t.Errorf("message %q does not point to v1.1", se.ErrorMessage)
 		}
-		// v1.1 resize orders are not implemented yet (docs/compatibility.md).
-		_, err = b.client.ResizeServer(&model.ResizeServerRequest{ServerId: id, Body: &model.ResizeServerRequestBody{
+		// v1.1 resizes it through an order (billing_test.go has the rest).
+		resp, err := b.client.ResizeServer(&model.ResizeServerRequest{ServerId: id, Body: &model.ResizeServerRequestBody{
 			Resize: &model.ResizePrePaidServerOption{FlavorRef: "s6.xlarge.2", Extendparam: &model.ResizeServerExtendParam{IsAutoPay: ptr("true")}},
 		}})
-		wantCode(t, err, ecs.CodeChargingNotAllowed)
-		b.wantServer(t, id, "SHUTOFF", 4, "s6.large.2")
+		if err != nil || resp.OrderId == nil || resp.JobId == nil {
+			t.Fatalf("v1.1 resize of a yearly/monthly server: %v, %v", err, resp)
+		}
+		b.wantJob(t, *resp.JobId, "SUCCESS")
+		b.wantServer(t, id, "SHUTOFF", 4, "s6.xlarge.2")
 	})
 
 	t.Run("cpu_options", func(t *testing.T) {

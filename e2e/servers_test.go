@@ -94,21 +94,6 @@ func TestCreateServers(t *testing.T) {
 		}
 	})
 
-	t.Run("v1.1 prePaid without auto-pay is refused", func(t *testing.T) {
-		_, err := b.client.CreateServers(&model.CreateServersRequest{Body: &model.CreateServersRequestBody{
-			Server: b.prePaidServer("v11-manual", "s6.large.2", &model.PrePaidServerExtendParam{
-				ChargingMode: ptr(model.GetPrePaidServerExtendParamChargingModeEnum().PRE_PAID),
-				PeriodType:   ptr(model.GetPrePaidServerExtendParamPeriodTypeEnum().MONTH),
-				PeriodNum:    ptr(int32(1)),
-			}),
-		}})
-		se := wantCode(t, err, ecs.CodeBadRequest)
-		if !strings.Contains(se.ErrorMessage, "isAutoPay") {
-			t.Errorf("message %q does not name isAutoPay", se.ErrorMessage)
-		}
-		wantNoServer(t, b.account, "v11-manual")
-	})
-
 	t.Run("count", func(t *testing.T) {
 		srv := b.server("batch", "s6.medium.2")
 		srv.Count = ptr(int32(3))

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -84,11 +85,25 @@ func TestFaultHook(t *testing.T) {
 		{"GET", "/v1/" + pid + "/cloudservers/resize_flavors", nil, "ListResizeFlavors"},
 		{"GET", "/v1/" + pid + "/cloudservers/flavors", nil, "ListFlavors"},
 		{"GET", "/v1/" + pid + "/cloudservers/limits", nil, "ShowServerLimits"},
+		{"POST", "/v1/" + pid + "/cloudservers/batch-resize", map[string]any{}, "BatchResizeServers"},
+		{"GET", "/v1/" + pid + "/cloudservers/flavor-sell-policies", nil, "ListFlavorSellPolicies"},
+		{"GET", "/v1/" + pid + "/cloudservers/flavors/s6.large.2/resources", nil, "ShowFlavorCapacity"},
 		{"GET", "/v1/" + pid + "/jobs/ffffffffffffffffffffffffffffffff", nil, "ShowJob"},
 		{"GET", "/v1/" + pid + "/vpcs", nil, "ListVpcs"},
 		{"GET", "/v1/" + pid + "/subnets", nil, "ListSubnets"},
 		{"GET", "/v1/" + pid + "/security-groups", nil, "ListSecurityGroups"},
 		{"GET", "/v2/cloudimages", nil, "ListImages"},
+		{"POST", "/v1/" + pid + "/cloudservers/actions/change-charge-mode", map[string]any{}, "ChangeServerChargeMode"},
+		{"GET", "/v2/orders/customer-orders/details/CS1", nil, "ShowCustomerOrderDetails"},
+		{"POST", "/v3/orders/customer-orders/pay", map[string]any{}, "PayOrders"},
+		{"PUT", "/v2/orders/customer-orders/cancel", map[string]any{}, "CancelCustomerOrder"},
+		{"POST", "/v2.1/" + pid + "/servers/" + sid + "/action", map[string]any{"os-start": nil}, "NovaStartServer"},
+		{"POST", "/v2.1/" + pid + "/servers/" + sid + "/action", map[string]any{"os-stop": nil}, "NovaStopServer"},
+		{"POST", "/v2.1/" + pid + "/servers/" + sid + "/action", map[string]any{"reboot": map[string]any{"type": "SOFT"}}, "NovaRebootServer"},
+		{"POST", "/v2.1/" + pid + "/servers/" + sid + "/action", map[string]any{"resize": map[string]any{"flavorRef": "s6.large.2"}}, "NovaResizeServer"},
+		{"POST", "/v2.1/" + pid + "/servers/" + sid + "/action", map[string]any{"confirmResize": nil}, "NovaConfirmResizeServer"},
+		{"POST", "/v2/" + pid + "/servers/" + sid + "/action", map[string]any{"revertResize": nil}, "NovaRevertResizeServer"},
+		{"GET", "/v2.1/" + pid + "/servers/" + sid, nil, "NovaShowServer"},
 	}
 	var ops []string
 	for _, c := range calls {
@@ -98,7 +113,7 @@ func TestFaultHook(t *testing.T) {
 			t.Errorf("%s %s: fault rules saw %+v, want operation %q of project %s", c.method, c.path, got, c.op, pid)
 		}
 		wantServer := ""
-		if c.op == "ShowServer" || c.op == "ResizePostPaidServer" || c.op == "ResizeServer" {
+		if c.op == "ShowServer" || c.op == "ResizePostPaidServer" || c.op == "ResizeServer" || strings.HasPrefix(c.op, "Nova") {
 			wantServer = sid
 		}
 		if got.ServerID != wantServer {

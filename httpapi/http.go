@@ -33,6 +33,15 @@ type Services struct {
 	Flavors  ecs.FlavorService
 	Networks ecs.NetworkService
 	Images   ecs.ImageService
+	// BatchResize and Market serve batch resize, sell policies and flavor
+	// capacity; routes answer an internal error when they are nil.
+	BatchResize ecs.BatchResizeService
+	Market      ecs.MarketService
+	// Orders serves yearly/monthly orders: the v1.1 resize's order_id,
+	// change-charge-mode and the BSS order routes. When nil, v1.1 resize
+	// answers without order_id and the order routes answer an internal
+	// error.
+	Orders ecs.OrderService
 }
 
 // RequestFaults injects faults into API calls: a delay, and an error to

@@ -20,13 +20,26 @@ func (s *Server) routes() {
 	m.Handle("GET /v1/{project_id}/cloudservers/resize_flavors", s.authed("ListResizeFlavors", s.listResizeFlavors))
 	m.Handle("GET /v1/{project_id}/cloudservers/flavors", s.authed("ListFlavors", s.listFlavors))
 	m.Handle("GET /v1/{project_id}/cloudservers/limits", s.authed("ShowServerLimits", s.showLimits))
+	m.Handle("POST /v1/{project_id}/cloudservers/batch-resize", s.authed("BatchResizeServers", s.batchResize))
+	m.Handle("GET /v1/{project_id}/cloudservers/flavor-sell-policies", s.authed("ListFlavorSellPolicies", s.listSellPolicies))
+	m.Handle("GET /v1/{project_id}/cloudservers/flavors/{flavor_id}/resources", s.authed("ShowFlavorCapacity", s.showFlavorCapacity))
 	m.Handle("GET /v1/{project_id}/jobs/{job_id}", s.authed("ShowJob", s.showJob))
+	m.Handle("POST /v1/{project_id}/cloudservers/actions/change-charge-mode", s.authed("ChangeServerChargeMode", s.changeChargeMode))
+	// BSS (global service: no project in the path)
+	m.Handle("GET /v2/orders/customer-orders/details/{order_id}", s.authedBSS("ShowCustomerOrderDetails", s.showOrder))
+	m.Handle("POST /v3/orders/customer-orders/pay", s.authedBSS("PayOrders", s.payOrder))
+	m.Handle("PUT /v2/orders/customer-orders/cancel", s.authedBSS("CancelCustomerOrder", s.cancelOrder))
 	// VPC
 	m.Handle("GET /v1/{project_id}/vpcs", s.authed("ListVpcs", s.listVPCs))
 	m.Handle("GET /v1/{project_id}/subnets", s.authed("ListSubnets", s.listSubnets))
 	m.Handle("GET /v1/{project_id}/security-groups", s.authed("ListSecurityGroups", s.listSecurityGroups))
 	// IMS
 	m.Handle("GET /v2/cloudimages", s.authed("ListImages", s.listImages))
+	// Nova (v2.1, and v2 as its alias)
+	for _, v := range []string{"v2.1", "v2"} {
+		m.Handle("POST /"+v+"/{project_id}/servers/{server_id}/action", s.authedOp(novaActionOperation, s.nova(s.novaServerAction)))
+		m.Handle("GET /"+v+"/{project_id}/servers/{server_id}", s.authed("NovaShowServer", s.nova(s.novaShowServer)))
+	}
 }
 
 // Operations are the API operations ecsd serves, as the SDKs name them (the
@@ -35,7 +48,11 @@ var Operations = []string{
 	"CreatePostPaidServers", "CreateServers", "ListServersDetails", "ListCloudServers", "ShowServer",
 	"DeleteServers", "BatchStartServers", "BatchStopServers", "BatchRebootServers",
 	"ResizePostPaidServer", "ResizeServer", "ListResizeFlavors", "ListFlavors", "ShowServerLimits", "ShowJob",
+	"BatchResizeServers", "ListFlavorSellPolicies", "ShowFlavorCapacity",
 	"ListVpcs", "ListSubnets", "ListSecurityGroups", "ListImages",
+	"NovaStartServer", "NovaStopServer", "NovaRebootServer", "NovaResizeServer", "NovaConfirmResizeServer",
+	"NovaRevertResizeServer", "NovaShowServer",
+	"ChangeServerChargeMode", "ShowCustomerOrderDetails", "PayOrders", "CancelCustomerOrder",
 }
 
 // actionOperation names the operation of a POST .../cloudservers/action

@@ -199,15 +199,25 @@ func (s *Server) resize(w http.ResponseWriter, r *http.Request, body []byte, ver
 	if err != nil {
 		return err
 	}
-	jobID, err := s.Servers.ResizeServer(r.Context(), req)
-	if err != nil {
-		return err
+	var res jobResult
+	if version == "v1.1" && s.Orders != nil {
+		r, err := s.Orders.ResizeServerOrder(r.Context(), req)
+		if err != nil {
+			return err
+		}
+		res = jobResult{JobID: r.JobID, OrderID: r.OrderID}
+	} else {
+		jobID, err := s.Servers.ResizeServer(r.Context(), req)
+		if err != nil {
+			return err
+		}
+		res.JobID = jobID
 	}
 	if req.DryRun {
 		w.WriteHeader(http.StatusAccepted)
 		return nil
 	}
-	writeJSON(w, http.StatusOK, jobResult{JobID: jobID})
+	writeJSON(w, http.StatusOK, res)
 	return nil
 }
 

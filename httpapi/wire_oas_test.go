@@ -47,6 +47,10 @@ var oasExceptions = map[string]oasException{
 	// Servers.
 	"ServerDetail.OS-EXT-STS:task_state": {oasAllowNull, "the real API sends null when no task runs (OAS example); SDK string accepts null", nil},
 
+	// Nova servers (NovaShowServer.json).
+	"NovaServer.OS-EXT-STS:task_state": {oasAllowNull, "Nova sends null when no task runs; gophercloud's string accepts null", nil},
+	"NovaServer.OS-EXT-STS:vm_state":   {oasAllowEnum, "the published enum is upper case; Nova (and gophercloud, and the OAS's own description) use the lower-case vm states", []string{"active", "building", "stopped", "resized", "error", "deleted"}},
+
 	// Flavors.
 	"Flavor.rxtx_quota":                      {oasAllowNull, "unused field; the real API sends null (reference §C); SDK string accepts null", nil},
 	"Flavor.rxtx_cap":                        {oasAllowNull, "unused field; the real API sends null; SDK string accepts null", nil},
@@ -71,6 +75,9 @@ var oasExceptions = map[string]oasException{
 	"ListVpcsResponseBody.request_id":           {oasAllowAbsent, "v3-only; the v1 ListVpcs body (SDK vpc/v2) has none", nil},
 	"ListSecurityGroupsResponseBody.page_info":  {oasAllowAbsent, "v3-only; the v1 ListSecurityGroups body (SDK vpc/v2) has none", nil},
 	"ListSecurityGroupsResponseBody.request_id": {oasAllowAbsent, "v3-only; the v1 ListSecurityGroups body (SDK vpc/v2) has none", nil},
+
+	// Sell policies.
+	"ListFlavorSellPoliciesResponseBody.flavors": {oasAllowAbsent, "the published body requires \"flavors\", which it does not define; the Doc and SDK body is count + sell_policies", nil},
 
 	// Images.
 	"ImageInfo.__platform": {oasAllowEnum, "IMS also reports platforms beyond the published list; SDK enum accepts any string", []string{"Huawei Cloud EulerOS", "openEuler", "Rocky Linux", "AlmaLinux", "Kylin", "UnionTech OS"}},

@@ -48,7 +48,7 @@ func (d *DB) ServerCount(ctx context.Context, tx *sql.Tx, projectID string) (int
 
 // projectTables are deleted by project_id, in this order (subnets before
 // the VPCs they reference).
-var projectTables = []string{"servers", "client_tokens", "server_actions", "security_groups", "subnets", "vpcs"}
+var projectTables = []string{"servers", "orders", "client_tokens", "server_actions", "security_groups", "subnets", "vpcs"}
 
 // DeleteProject deletes, in tx, every row of a project: its servers
 // (deleted ones too), its jobs with their River jobs and phases, its
@@ -86,7 +86,7 @@ func (d *DB) DeleteAll(ctx context.Context, tx *sql.Tx) (serverIDs, jobIDs []str
 	if serverIDs, jobIDs, err = d.removed(ctx, tx, `1 = 1`); err != nil {
 		return nil, nil, err
 	}
-	for _, t := range []string{"river_job", "job_phases", "jobs", "servers", "client_tokens", "server_actions",
+	for _, t := range []string{"river_job", "job_phases", "jobs", "servers", "orders", "client_tokens", "server_actions",
 		"security_groups", "subnets", "vpcs", "tenants", "fault_rules"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
 			return nil, nil, fmt.Errorf("sqlite: delete all %s: %w", t, err)

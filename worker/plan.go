@@ -35,6 +35,8 @@ func (r *Runner) plan(job *ecs.Job, srv *ecs.Server) (*plan, error) {
 			return nil, err
 		}
 		return r.resizePlan(p)
+	case ecs.JobNovaResize, ecs.JobConfirmResize, ecs.JobRevertResize:
+		return r.novaPlan(job)
 	}
 	return nil, fmt.Errorf("job %s: unknown type %q", job.ID, job.Type)
 }

@@ -28,6 +28,7 @@ var Phases = []string{
 	ecs.TaskRebootingHard, ecs.TaskRebootPendingHard, ecs.TaskRebootStartedHard,
 	ecs.TaskDeleting,
 	ecs.TaskResizePrep, ecs.TaskResizeMigrating, ecs.TaskResizeMigrated, ecs.TaskResizeFinish,
+	ecs.TaskResizeConfirming, ecs.TaskResizeReverting,
 }
 
 // Profile returns a named timing profile: instant (no delay, for bulk tests),
@@ -51,6 +52,7 @@ func Profile(name string, overrides map[string]time.Duration) (Timing, error) {
 			ecs.TaskDeleting:   40 * time.Millisecond,
 			ecs.TaskResizePrep: 50 * time.Millisecond, ecs.TaskResizeMigrating: 100 * time.Millisecond,
 			ecs.TaskResizeMigrated: 50 * time.Millisecond, ecs.TaskResizeFinish: 50 * time.Millisecond,
+			ecs.TaskResizeConfirming: 20 * time.Millisecond, ecs.TaskResizeReverting: 100 * time.Millisecond,
 		}
 	case ProfileRealistic:
 		base = Timing{
@@ -63,6 +65,7 @@ func Profile(name string, overrides map[string]time.Duration) (Timing, error) {
 			ecs.TaskDeleting:   6 * time.Second,
 			ecs.TaskResizePrep: 4 * time.Second, ecs.TaskResizeMigrating: 15 * time.Second,
 			ecs.TaskResizeMigrated: 3 * time.Second, ecs.TaskResizeFinish: 6 * time.Second,
+			ecs.TaskResizeConfirming: 2 * time.Second, ecs.TaskResizeReverting: 15 * time.Second,
 		}
 	default:
 		return nil, fmt.Errorf("unknown timing profile %q (want instant, fast or realistic)", name)

@@ -83,7 +83,7 @@ func TestProfile(t *testing.T) {
 		},
 		{name: "unknown profile", profile: "ludicrous", wantErr: "unknown timing profile"},
 		{name: "unknown phase", profile: worker.ProfileFast, overrides: map[string]time.Duration{"resize_confirm": time.Second}, wantErr: "unknown timing phase"},
-		{name: "task state that is no phase", profile: worker.ProfileFast, overrides: map[string]time.Duration{ecs.TaskResizeReverting: time.Second}, wantErr: "unknown timing phase"},
+		{name: "task state that is no phase", profile: worker.ProfileFast, overrides: map[string]time.Duration{ecs.TaskMigrating: time.Second}, wantErr: "unknown timing phase"},
 		{name: "negative duration", profile: worker.ProfileInstant, overrides: map[string]time.Duration{ecs.TaskDeleting: -time.Second}, wantErr: "negative duration"},
 	}
 	for _, tc := range tests {
