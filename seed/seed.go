@@ -94,8 +94,9 @@ type Limits struct {
 	RAM       *int `yaml:"ram" json:"ram,omitempty"`
 }
 
-// over returns base with the limits l sets replaced.
-func (l *Limits) over(base ecs.Quota) ecs.Quota {
+// Over returns base with the limits l sets replaced (base itself when l is
+// nil).
+func (l *Limits) Over(base ecs.Quota) ecs.Quota {
 	if l == nil {
 		return base
 	}
@@ -395,7 +396,7 @@ func (d *Document) compile(cat lookup, opts Options) (compute.Seed, []error) {
 		if tenant.DomainID == "" && t.ProjectID != "" {
 			tenant.DomainID = derivedDomainID(t.ProjectID)
 		}
-		q := t.Quota.over(opts.quota())
+		q := t.Quota.Over(opts.quota())
 		for _, m := range compute.CheckQuota(ref+".quota.", q) {
 			errs = append(errs, errors.New(m))
 		}
@@ -408,7 +409,7 @@ func (d *Document) compile(cat lookup, opts Options) (compute.Seed, []error) {
 		} else if !hex32(q.ProjectID) {
 			bad(ref+".project_id", "%q is not 32 lowercase hex characters", q.ProjectID)
 		}
-		limits := q.Limits.over(opts.quota())
+		limits := q.Limits.Over(opts.quota())
 		for _, m := range compute.CheckQuota(ref+".", limits) {
 			errs = append(errs, errors.New(m))
 		}

@@ -21,6 +21,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	ecs "github.com/ecsd-dev/ecsd"
+	"github.com/ecsd-dev/ecsd/seed"
 )
 
 // Config is ecsd's configuration. DefaultConfig returns the built-in
@@ -683,34 +684,11 @@ type fileLog struct {
 	Format *string `yaml:"format" json:"format"`
 }
 
-type fileQuota struct {
-	Instances *int `yaml:"instances" json:"instances"`
-	Cores     *int `yaml:"cores" json:"cores"`
-	RAM       *int `yaml:"ram" json:"ram"`
-}
-
-// over returns base with the limits q sets replaced.
-func (q *fileQuota) over(base ecs.Quota) ecs.Quota {
-	if q.Instances != nil {
-		base.Instances = *q.Instances
-	}
-	if q.Cores != nil {
-		base.Cores = *q.Cores
-	}
-	if q.RAM != nil {
-		base.RAMMB = *q.RAM
-	}
-	return base
-}
-
-type fileTenant struct {
-	AccessKey   string     `yaml:"access_key" json:"access_key"`
-	SecretKey   string     `yaml:"secret_key" json:"secret_key"`
-	ProjectID   string     `yaml:"project_id" json:"project_id"`
-	ProjectName string     `yaml:"project_name" json:"project_name"`
-	DomainID    string     `yaml:"domain_id" json:"domain_id"`
-	Quota       *fileQuota `yaml:"quota" json:"quota"`
-}
+// The file's quota and tenants have the seed document's format.
+type (
+	fileQuota  = seed.Limits
+	fileTenant = seed.Tenant
+)
 
 type fileFlavor struct {
 	ID         string            `yaml:"id" json:"id"`
@@ -773,7 +751,7 @@ func (c *Config) applyFile(path string, f *fileConfig) error {
 		}
 	}
 	if f.Quota != nil {
-		c.DefaultQuota = f.Quota.over(c.DefaultQuota)
+		c.DefaultQuota = f.Quota.Over(c.DefaultQuota)
 		c.setOrigin("quota", at("quota"))
 	}
 	if f.Tenants != nil {
@@ -787,7 +765,7 @@ func (c *Config) applyFile(path string, f *fileConfig) error {
 				DomainID:    t.DomainID,
 			}
 			if t.Quota != nil {
-				q := t.Quota.over(c.DefaultQuota)
+				q := t.Quota.Over(c.DefaultQuota)
 				tc.Quota = &q
 			}
 			c.TenantConfigs = append(c.TenantConfigs, tc)
