@@ -113,17 +113,17 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, h)
 }
 
-// clockView is the clock as the API shows it.
-type clockView struct {
-	Now     time.Time `json:"now"`
-	Speed   float64   `json:"speed"`
-	Paused  bool      `json:"paused"`
-	Waiters int       `json:"sleepers"`
+// ClockState is the clock as GET and POST /_ecsd/clock show it.
+type ClockState struct {
+	Now      time.Time `json:"now"`
+	Speed    float64   `json:"speed"`
+	Paused   bool      `json:"paused"`
+	Sleepers int       `json:"sleepers"` // jobs waiting out a phase
 }
 
-func (s *Server) clockView() clockView {
+func (s *Server) clockView() ClockState {
 	st := s.Clock.State()
-	return clockView{Now: st.Virtual, Speed: st.Speed, Paused: st.Paused, Waiters: s.Clock.Waiters()}
+	return ClockState{Now: st.Virtual, Speed: st.Speed, Paused: st.Paused, Sleepers: s.Clock.Waiters()}
 }
 
 func (s *Server) getClock(w http.ResponseWriter, r *http.Request) {

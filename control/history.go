@@ -16,19 +16,21 @@ type History interface {
 	JobPhases(ctx context.Context, projectID, jobID string) (*ecs.Job, map[string][]*ecs.PhaseEvent, error)
 }
 
-type actionView struct {
-	Action     string      `json:"action"`
-	RequestID  string      `json:"request_id"`
-	JobID      string      `json:"job_id"`
-	StartTime  time.Time   `json:"start_time"`
-	FinishTime *time.Time  `json:"finish_time"`
-	Result     string      `json:"result"`
-	ErrorCode  string      `json:"error_code,omitempty"`
-	Message    string      `json:"message,omitempty"`
-	Phases     []phaseView `json:"phases"`
+// Action is one entry of GET /_ecsd/servers/{server_id}/history.
+type Action struct {
+	Action     string     `json:"action"`
+	RequestID  string     `json:"request_id"`
+	JobID      string     `json:"job_id"`
+	StartTime  time.Time  `json:"start_time"`
+	FinishTime *time.Time `json:"finish_time"`
+	Result     string     `json:"result"`
+	ErrorCode  string     `json:"error_code,omitempty"`
+	Message    string     `json:"message,omitempty"`
+	Phases     []Phase    `json:"phases"`
 }
 
-type phaseView struct {
+// Phase is one phase of a job as the history shows it.
+type Phase struct {
 	Phase     string     `json:"phase"`
 	StartTime time.Time  `json:"start_time"`
 	EndTime   *time.Time `json:"end_time"`
@@ -41,10 +43,10 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-func phaseViews(ps []*ecs.PhaseEvent) []phaseView {
-	out := make([]phaseView, 0, len(ps))
+func phaseViews(ps []*ecs.PhaseEvent) []Phase {
+	out := make([]Phase, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, phaseView{Phase: p.Phase, StartTime: p.StartTime, EndTime: timePtr(p.EndTime)})
+		out = append(out, Phase{Phase: p.Phase, StartTime: p.StartTime, EndTime: timePtr(p.EndTime)})
 	}
 	return out
 }
@@ -63,11 +65,11 @@ func (s *Server) serverHistory(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, "Ecsd.NotFound", "No history for server "+sid+".")
 		return
 	}
-	out := make([]actionView, 0, len(actions))
+	out := make([]Action, 0, len(actions))
 	for _, a := range actions {
-		v := actionView{Action: a.Action, RequestID: a.RequestID, JobID: a.JobID, StartTime: a.StartTime,
+		v := Action{Action: a.Action, RequestID: a.RequestID, JobID: a.JobID, StartTime: a.StartTime,
 			FinishTime: timePtr(a.FinishTime), Result: a.Result, ErrorCode: a.ErrorCode, Message: a.Message,
-			Phases: []phaseView{}}
+			Phases: []Phase{}}
 		if _, phases, err := s.History.JobPhases(ctx, a.ProjectID, a.JobID); err == nil {
 			v.Phases = phaseViews(phases[a.JobID])
 		}
@@ -84,7 +86,7 @@ type jobHistoryView struct {
 	BeginTime time.Time        `json:"begin_time"`
 	EndTime   *time.Time       `json:"end_time"`
 	ErrorCode string           `json:"error_code,omitempty"`
-	Phases    []phaseView      `json:"phases"`
+	Phases    []Phase          `json:"phases"`
 	SubJobs   []jobHistoryView `json:"sub_jobs,omitempty"`
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	ecs "github.com/ecsd-dev/ecsd"
+	"github.com/ecsd-dev/ecsd/control"
 	"github.com/ecsd-dev/ecsd/fault"
 )
 
@@ -61,12 +62,7 @@ func (c *Control) raw(method, path, contentType string, body io.Reader, out any)
 }
 
 // Clock is the state of ecsd's virtual clock.
-type Clock struct {
-	Now      time.Time `json:"now"`
-	Speed    float64   `json:"speed"`
-	Paused   bool      `json:"paused"`
-	Sleepers int       `json:"sleepers"`
-}
+type Clock = control.ClockState
 
 // Clock returns the clock's state.
 func (c *Control) Clock() (Clock, error) {
@@ -177,25 +173,11 @@ func (c *Control) Import(snapshot []byte) error {
 	return c.raw("POST", "/_ecsd/snapshot", "application/json", bytes.NewReader(snapshot), nil)
 }
 
-// Action is one entry of a server's history.
-type Action struct {
-	Action     string     `json:"action"`
-	RequestID  string     `json:"request_id"`
-	JobID      string     `json:"job_id"`
-	StartTime  time.Time  `json:"start_time"`
-	FinishTime *time.Time `json:"finish_time"`
-	Result     string     `json:"result"`
-	ErrorCode  string     `json:"error_code"`
-	Message    string     `json:"message"`
-	Phases     []Phase    `json:"phases"`
-}
-
-// Phase is one phase of a job.
-type Phase struct {
-	Phase     string     `json:"phase"`
-	StartTime time.Time  `json:"start_time"`
-	EndTime   *time.Time `json:"end_time"`
-}
+// Action is one entry of a server's history; Phase one phase of a job.
+type (
+	Action = control.Action
+	Phase  = control.Phase
+)
 
 // ServerHistory returns the actions taken on a server, oldest first.
 func (c *Control) ServerHistory(serverID string) ([]Action, error) {
