@@ -22,7 +22,10 @@ type BatchResizeRequest struct {
 // BatchResizeService resizes servers in batch.
 type BatchResizeService interface {
 	// BatchResizeServers validates the whole request and, when every server
-	// passes, starts one resize per server under one parent job, whose ID
-	// it returns. Nothing changes when any check fails.
-	BatchResizeServers(ctx context.Context, req *BatchResizeRequest) (jobID string, err error)
+	// passes, starts one resize per server under one parent job. It returns
+	// the job and, for yearly/monthly servers, the one order for the summed
+	// price difference: an upgrade's order awaits payment (the job is
+	// PENDING_PAYMENT until it is paid), a downgrade's refund is completed
+	// at once. Nothing changes when any check fails.
+	BatchResizeServers(ctx context.Context, req *BatchResizeRequest) (*ResizeResult, error)
 }

@@ -287,6 +287,7 @@ type CreateServersRequest struct {
 	Tags             []string
 	RootVolumeType   string
 	RootVolumeSize   int
+	DataVolumes      []VolumeSpec // attached as /dev/vdb, /dev/vdc, ...
 	CPUThreads       int
 	ChargingMode     string // ChargingPostPaid, ChargingPrePaid or ChargingSpot
 	SpotPrice        string

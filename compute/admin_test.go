@@ -2,6 +2,7 @@ package compute_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"log/slog"
 	"regexp"
@@ -40,8 +41,8 @@ func setupAdmin(t *testing.T) *adminBundle {
 		admin: &compute.Admin{Service: b.svc, Store: b.db, Driver: drv, Region: "cn-north-4"}}
 }
 
-// populate gives a project two seeded servers and a create job (with its
-// history and a client token), and returns the seeded servers' IDs.
+// populate gives a project two seeded servers, a create job (with its
+// history and a client token) and an order, and returns the seeded servers' IDs.
 func (b *adminBundle) populate(t *testing.T, projectID string) []string {
 	t.Helper()
 	servers, err := b.admin.Seed(t.Context(), compute.Seed{Servers: []compute.SeedServer{
@@ -51,6 +52,11 @@ func (b *adminBundle) populate(t *testing.T, projectID string) []string {
 		t.Fatalf("Seed: %v", err)
 	}
 	b.mustCreate(t, createRequest(projectID, func(r *ecs.CreateServersRequest) { r.ClientToken = "tok" }))
+	b.inTx(t, func(tx *sql.Tx) error {
+		return b.db.InsertOrder(t.Context(), tx, &ecs.Order{ID: "CS" + compute.NewJobID()[:17], ProjectID: projectID,
+			Type: ecs.OrderTypeNew, Status: ecs.OrderPendingPayment, Amount: 50.4, Currency: "CNY", FlavorID: "s6.small.1",
+			PeriodType: ecs.PeriodMonth, PeriodNum: 1, ServerIDs: []string{servers[0].ID}, Created: time.Now()})
+	})
 	var ids []string
 	for _, s := range servers {
 		ids = append(ids, s.ID)
@@ -62,7 +68,7 @@ func (b *adminBundle) populate(t *testing.T, projectID string) []string {
 func (b *adminBundle) rows(t *testing.T, projectID string) map[string]int {
 	t.Helper()
 	out := map[string]int{}
-	for _, table := range []string{"servers", "jobs", "server_actions", "client_tokens", "vpcs", "subnets", "security_groups", "tenants"} {
+	for _, table := range []string{"servers", "jobs", "server_actions", "client_tokens", "orders", "vpcs", "subnets", "security_groups", "tenants"} {
 		var n int
 		if err := b.db.SQL().QueryRowContext(t.Context(), `SELECT count(*) FROM `+table+` WHERE project_id = ?`, projectID).Scan(&n); err != nil {
 			t.Fatal(err)
@@ -195,7 +201,7 @@ func TestResetProject(t *testing.T) {
 	if n != 3 {
 		t.Errorf("removed %d servers, want 3", n)
 	}
-	want := map[string]int{"servers": 0, "jobs": 0, "server_actions": 0, "client_tokens": 0,
+	want := map[string]int{"servers": 0, "jobs": 0, "server_actions": 0, "client_tokens": 0, "orders": 0,
 		"vpcs": 1, "subnets": 1, "security_groups": 1, "tenants": 1}
 	if diff := cmp.Diff(want, b.rows(t, a)); diff != "" {
 		t.Errorf("rows of the reset project (-want +got):\n%s", diff)

@@ -13,17 +13,25 @@ var _ ecs.BatchResizeService = (*Service)(nil)
 // refused when any check fails, so nothing is half-made. In order: shape
 // (1 to ecs.MaxBatchResize servers, no duplicates, a target flavor) → every
 // server exists in the project (Ecs.0114 for the first that does not) → no
-// spot server (Ecs.0704) → one billing mode, pay-per-use only for now → one
-// availability zone → one current flavor → the per-server checks of
-// ResizeServer (checkResize) for each → quota for the total vCPU/RAM delta →
-// capacity for all of them together, each placement reserving its room
-// before the next. Then every server's task state and reservation, the
-// parent job and one resizeServer sub-job per server commit together.
-func (s *Service) BatchResizeServers(ctx context.Context, req *ecs.BatchResizeRequest) (string, error) {
+// spot server (Ecs.0704) → one billing mode → one availability zone → one
+// current flavor → the per-server checks of ResizeServer (checkResize) for
+// each, and for yearly/monthly servers no order pending payment (Ecs.0603)
+// → quota for the total vCPU/RAM delta → capacity for all of them together,
+// each placement reserving its room before the next. Then every server's
+// task state and reservation, the parent job, one resizeServer sub-job per
+// server and, for yearly/monthly servers, the order commit together.
+//
+// Yearly/monthly servers get one order for the summed price difference
+// (changeOrder, as a single resize prices it). A batch upgrade cannot be
+// auto-paid: its order awaits payment, the parent job is PENDING_PAYMENT
+// and its sub-jobs wait in INIT until PayOrder enqueues them (CancelOrder
+// fails them and releases every server). A downgrade's refund order is
+// completed at once and the sub-jobs run.
+func (s *Service) BatchResizeServers(ctx context.Context, req *ecs.BatchResizeRequest) (*ecs.ResizeResult, error) {
 	if err := checkBatchShape(req); err != nil {
-		return "", err
+		return nil, err
 	}
-	var jobID string
+	res := &ecs.ResizeResult{}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		servers := make([]*ecs.Server, len(req.ServerIDs))
 		for i, id := range req.ServerIDs {
@@ -42,6 +50,11 @@ func (s *Service) BatchResizeServers(ctx context.Context, req *ecs.BatchResizeRe
 			cur, next, err := s.checkResize(srv, req.FlavorID, req.WithStop, req.CPUThreads)
 			if err != nil {
 				return err
+			}
+			if srv.ChargingMode == ecs.ChargingPrePaid {
+				if err := s.checkNoPendingOrder(ctx, tx, srv); err != nil {
+					return err
+				}
 			}
 			curs[i], nexts[i] = cur, next
 			dCPU += next.VCPUs - cur.VCPUs
@@ -66,6 +79,13 @@ func (s *Service) BatchResizeServers(ctx context.Context, req *ecs.BatchResizeRe
 				len(servers), req.FlavorID, az)
 		}
 
+		var order *ecs.Order
+		if servers[0].ChargingMode == ecs.ChargingPrePaid {
+			if order, err = s.changeOrder(ctx, tx, servers, curs[0].ID, nexts[0].ID, false); err != nil {
+				return err
+			}
+		}
+
 		params := make([]any, len(servers))
 		for i, srv := range servers {
 			wasRunning := srv.VMState == ecs.VMActive
@@ -83,14 +103,29 @@ func (s *Service) BatchResizeServers(ctx context.Context, req *ecs.BatchResizeRe
 				return err
 			}
 		}
-		job, err := s.insertBatch(ctx, tx, req.ProjectID, ecs.JobBatchResize, ecs.JobResizeServer, req.ServerIDs, params)
+		var job *ecs.Job
+		if order != nil && order.Status == ecs.OrderPendingPayment {
+			job, err = s.insertHeldBatch(ctx, tx, req.ProjectID, ecs.JobBatchResize, ecs.JobResizeServer, req.ServerIDs, params)
+		} else {
+			job, err = s.insertBatch(ctx, tx, req.ProjectID, ecs.JobBatchResize, ecs.JobResizeServer, req.ServerIDs, params)
+		}
 		if err != nil {
 			return err
 		}
-		jobID = job.ID
+		res.JobID = job.ID
+		if order != nil {
+			order.JobID = job.ID
+			if err := s.orders().InsertOrder(ctx, tx, order); err != nil {
+				return err
+			}
+			res.OrderID = order.ID
+		}
 		return nil
 	})
-	return jobID, err
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // checkBatchShape checks what needs no stored state: the number of servers,
@@ -119,8 +154,7 @@ func checkBatchShape(req *ecs.BatchResizeRequest) error {
 }
 
 // checkBatchMembers checks the conditions the servers of one batch must
-// share: no spot server, one billing mode (pay-per-use: yearly/monthly
-// batches need orders, not supported yet), one AZ, one current flavor.
+// share: no spot server, one billing mode, one AZ, one current flavor.
 // ecsd has no dedicated hosts, so no server can be on one.
 func checkBatchMembers(servers []*ecs.Server) error {
 	first := servers[0]
@@ -143,10 +177,6 @@ func checkBatchMembers(servers []*ecs.Server) error {
 				"All servers of a batch resize must have the same flavor; Instance[%s] has %s, Instance[%s] has %s.",
 				first.ID, first.FlavorID, srv.ID, srv.FlavorID)
 		}
-	}
-	if first.ChargingMode == ecs.ChargingPrePaid {
-		return ecs.Errorf(ecs.CodeChargingNotAllowed,
-			"Instance[%s] is billed yearly/monthly; batch resize of yearly/monthly servers is not supported by this version of ecsd yet.", first.ID)
 	}
 	return nil
 }

@@ -62,6 +62,7 @@ type Store interface {
 	PutClientToken(ctx context.Context, tx *sql.Tx, projectID, token, response string, nanos int64) error
 
 	OrderStore
+	ResourceStore
 }
 
 // Queue enqueues the execution of a job inside the caller's transaction.

@@ -110,16 +110,21 @@ func orderNotFound(id string) error {
 }
 
 // insertHeldBatch is insertBatch for a job whose order awaits payment: the
-// parent job is PENDING_PAYMENT and its sub-jobs wait in INIT, not enqueued.
-func (s *Service) insertHeldBatch(ctx context.Context, tx *sql.Tx, projectID, typ, subType string, servers []string) (*ecs.Job, error) {
+// parent job is PENDING_PAYMENT and its sub-jobs (with params[i], if
+// params is not nil) wait in INIT, not enqueued.
+func (s *Service) insertHeldBatch(ctx context.Context, tx *sql.Tx, projectID, typ, subType string, servers []string, params []any) (*ecs.Job, error) {
 	now := s.now()
 	parent := newJob(projectID, "", typ, "", nil, now)
 	parent.Status = ecs.JobPendingPayment
 	if err := s.Store.InsertJob(ctx, tx, parent); err != nil {
 		return nil, err
 	}
-	for _, id := range servers {
-		sub := newJob(projectID, parent.ID, subType, id, nil, now)
+	for i, id := range servers {
+		var p any
+		if params != nil {
+			p = params[i]
+		}
+		sub := newJob(projectID, parent.ID, subType, id, p, now)
 		if err := s.Store.InsertJob(ctx, tx, sub); err != nil {
 			return nil, err
 		}
@@ -170,6 +175,16 @@ func (s *Service) serverPeriodEnd(ctx context.Context, tx *sql.Tx, srv *ecs.Serv
 // next. An upgrade is pending payment unless autoPay; a downgrade (a
 // refund) or a change of no cost is completed at once.
 func (s *Service) resizeOrder(ctx context.Context, tx *sql.Tx, srv *ecs.Server, cur, next string, autoPay bool) (*ecs.Order, error) {
+	return s.changeOrder(ctx, tx, []*ecs.Server{srv}, cur, next, autoPay)
+}
+
+// changeOrder prices the resize of yearly/monthly servers (all of flavor
+// cur) to next: one type-3 order for the sum of each server's prorated
+// difference (ResizeAmount over the rest of its own period), whose period
+// end is the latest of theirs. An upgrade is pending payment unless
+// autoPay; a downgrade (a refund) or a change of no cost is completed at
+// once.
+func (s *Service) changeOrder(ctx context.Context, tx *sql.Tx, servers []*ecs.Server, cur, next string, autoPay bool) (*ecs.Order, error) {
 	from, err := s.monthlyPrice(cur)
 	if err != nil {
 		return nil, err
@@ -178,20 +193,42 @@ func (s *Service) resizeOrder(ctx context.Context, tx *sql.Tx, srv *ecs.Server, 
 	if err != nil {
 		return nil, err
 	}
-	end, err := s.serverPeriodEnd(ctx, tx, srv)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
 	o := &ecs.Order{
-		ID: newOrderID(now), ProjectID: srv.ProjectID, Type: ecs.OrderTypeChange, Status: ecs.OrderPendingPayment,
-		Amount: ResizeAmount(from, to, now, end), Currency: OrderCurrency, FlavorID: next,
-		PeriodEnd: end, ServerIDs: []string{srv.ID}, Created: now,
+		ID: newOrderID(now), ProjectID: servers[0].ProjectID, Type: ecs.OrderTypeChange, Status: ecs.OrderPendingPayment,
+		Currency: OrderCurrency, FlavorID: next, Created: now,
 	}
+	total := 0.0
+	for _, srv := range servers {
+		end, err := s.serverPeriodEnd(ctx, tx, srv)
+		if err != nil {
+			return nil, err
+		}
+		total += ResizeAmount(from, to, now, end)
+		if end.After(o.PeriodEnd) {
+			o.PeriodEnd = end
+		}
+		o.ServerIDs = append(o.ServerIDs, srv.ID)
+	}
+	o.Amount = cents(total)
 	if autoPay || o.Amount <= 0 {
 		o.Status, o.Paid = ecs.OrderCompleted, now
 	}
 	return o, nil
+}
+
+// checkNoPendingOrder refuses (Ecs.0603, 409) a yearly/monthly server that
+// has an order awaiting payment.
+func (s *Service) checkNoPendingOrder(ctx context.Context, tx *sql.Tx, srv *ecs.Server) error {
+	pending, err := s.orders().PendingOrdersOfServer(ctx, tx, srv.ProjectID, srv.ID)
+	if err != nil {
+		return err
+	}
+	if len(pending) > 0 {
+		return &ecs.Error{Code: ecs.CodeBusy, Status: 409, Message: "Instance[" + srv.ID +
+			"] has the order " + pending[0].ID + " pending payment; pay or cancel it first."}
+	}
+	return nil
 }
 
 // FindOrder implements ecs.OrderService.
@@ -387,13 +424,8 @@ func (s *Service) ChangeChargeMode(ctx context.Context, req *ecs.ChangeChargeMod
 			if st := srv.Status(); st != ecs.StatusActive && st != ecs.StatusShutoff {
 				return ecs.Errorf(ecs.CodeStateConflict, "Instance[%s] in status %s cannot change its billing mode.", srv.ID, st)
 			}
-			pending, err := s.orders().PendingOrdersOfServer(ctx, tx, req.ProjectID, srv.ID)
-			if err != nil {
+			if err := s.checkNoPendingOrder(ctx, tx, srv); err != nil {
 				return err
-			}
-			if len(pending) > 0 {
-				return &ecs.Error{Code: ecs.CodeBusy, Status: 409, Message: "Instance[" + srv.ID +
-					"] has the order " + pending[0].ID + " pending payment; pay or cancel it first."}
 			}
 			monthly, err := s.monthlyPrice(srv.FlavorID)
 			if err != nil {

@@ -48,13 +48,8 @@ func (s *Service) resizeServer(ctx context.Context, req *ecs.ResizeRequest) (*ec
 			return err
 		}
 		if srv.ChargingMode == ecs.ChargingPrePaid {
-			pending, err := s.orders().PendingOrdersOfServer(ctx, tx, req.ProjectID, srv.ID)
-			if err != nil {
+			if err := s.checkNoPendingOrder(ctx, tx, srv); err != nil {
 				return err
-			}
-			if len(pending) > 0 {
-				return &ecs.Error{Code: ecs.CodeBusy, Status: 409, Message: "Instance[" + srv.ID +
-					"] has the order " + pending[0].ID + " pending payment; pay or cancel it first."}
 			}
 		}
 		limits, err := s.limits(ctx, tx, req.ProjectID)

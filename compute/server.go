@@ -142,13 +142,16 @@ func (s *Service) createServers(ctx context.Context, tx *sql.Tx, req *ecs.Create
 		if err := s.Store.InsertServer(ctx, tx, srv); err != nil {
 			return nil, err
 		}
+		if err := s.insertServerResources(ctx, tx, srv, req.DataVolumes, now); err != nil {
+			return nil, err
+		}
 		res.ServerIDs = append(res.ServerIDs, srv.ID)
 	}
 	var job *ecs.Job
 	if order != nil && order.Status == ecs.OrderPendingPayment {
 		// Manual payment: the job waits in PENDING_PAYMENT (PayOrder
 		// enqueues its sub-jobs, CancelOrder fails it).
-		job, err = s.insertHeldBatch(ctx, tx, req.ProjectID, ecs.JobCreateServer, ecs.JobCreateSingleServer, res.ServerIDs)
+		job, err = s.insertHeldBatch(ctx, tx, req.ProjectID, ecs.JobCreateServer, ecs.JobCreateSingleServer, res.ServerIDs, nil)
 	} else {
 		job, err = s.insertBatch(ctx, tx, req.ProjectID, ecs.JobCreateServer, ecs.JobCreateSingleServer, res.ServerIDs, nil)
 	}
@@ -333,6 +336,9 @@ func (s *Service) DeleteServers(ctx context.Context, req *ecs.DeleteServersReque
 			srv.TaskState = ecs.TaskDeleting
 			srv.Updated = s.now()
 			if err := s.Store.UpdateServer(ctx, tx, srv); err != nil {
+				return err
+			}
+			if err := s.Store.SetVolumesDeleteOnTermination(ctx, tx, srv.ID, req.DeleteVolume); err != nil {
 				return err
 			}
 		}

@@ -2,10 +2,15 @@ package e2e_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/global"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
+	bsssdk "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
+	bssmodel "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ecs/v2/model"
 
 	ecs "github.com/ecsd-dev/ecsd"
@@ -13,13 +18,27 @@ import (
 	"github.com/ecsd-dev/ecsd/node"
 )
 
-// bss is a tenant's BSS client. The SDK's bss/v2 package cannot be built
-// here (its models import github.com/shopspring/decimal, which this module
-// does not require), so calls are raw requests shaped exactly as the SDK
-// sends them with global credentials: signed with SDK-HMAC-SHA256, with
-// X-Domain-Id and no X-Project-Id, and no project in the path.
-type bss struct{ a *account }
+// bss is a tenant's BSS client: the official bss/v2 SDK client with global
+// credentials (AK/SK and the tenant's domain ID), so requests are signed
+// with SDK-HMAC-SHA256, carry X-Domain-Id and no project, and answers are
+// decoded by the SDK's own models. raw keeps the account for the requests
+// the SDK cannot send (a foreign X-Domain-Id) and for reading BSS's error
+// envelope as it is on the wire.
+type bss struct {
+	a      *account
+	client *bsssdk.BssClient
+}
 
+func (b *bundle) bss(a *account) bss {
+	auth := global.NewCredentialsBuilder().WithAk(a.tenant.AccessKey).WithSk(a.tenant.SecretKey).
+		WithDomainId(a.tenant.DomainID).Build()
+	httpCfg := config.DefaultHttpConfig().WithTimeout(30 * time.Second).WithHttpTransport(b.transport)
+	return bss{a: a, client: bsssdk.NewBssClient(bsssdk.BssClientBuilder().WithEndpoint(b.url).
+		WithCredential(auth).WithHttpConfig(httpCfg).Build())}
+}
+
+// call sends a raw request shaped as the SDK sends it with global
+// credentials.
 func (c bss) call(t *testing.T, method, path string, body any) rawResponse {
 	t.Helper()
 	var b []byte
@@ -33,53 +52,55 @@ func (c bss) call(t *testing.T, method, path string, body any) rawResponse {
 	return c.a.do(t, r)
 }
 
-// bssOrder is the part of SDK ShowCustomerOrderDetailsResponse the tests read.
-type bssOrder struct {
-	TotalCount *int32 `json:"total_count"`
-	OrderInfo  *struct {
-		OrderID             *string  `json:"order_id"`
-		CustomerID          *string  `json:"customer_id"`
-		Status              *int32   `json:"status"`
-		OrderType           *int32   `json:"order_type"`
-		AmountAfterDiscount *float64 `json:"amount_after_discount"`
-		Currency            *string  `json:"currency"`
-		PaymentTime         *string  `json:"payment_time"`
-	} `json:"order_info"`
-	OrderLineItems *[]struct {
-		OrderID *string `json:"order_id"`
-	} `json:"order_line_items"`
+func (c bss) showErr(id string) (*bssmodel.ShowCustomerOrderDetailsResponse, error) {
+	return c.client.ShowCustomerOrderDetails(&bssmodel.ShowCustomerOrderDetailsRequest{OrderId: id})
 }
 
-func (c bss) show(t *testing.T, id string) *bssOrder {
+// show returns an order's details, decoded by the SDK, and checks the
+// fields every order has.
+func (c bss) show(t *testing.T, id string) *bssmodel.ShowCustomerOrderDetailsResponse {
 	t.Helper()
-	r := c.call(t, http.MethodGet, "/v2/orders/customer-orders/details/"+id, nil)
-	if r.status != http.StatusOK {
-		t.Fatalf("ShowCustomerOrderDetails %s: HTTP %d %s", id, r.status, r.body)
+	o, err := c.showErr(id)
+	if err != nil {
+		t.Fatalf("ShowCustomerOrderDetails %s: %v", id, err)
 	}
-	var o bssOrder
-	decodeSDK(t, r.body, &o)
-	if o.OrderInfo == nil || o.OrderInfo.Status == nil || o.OrderInfo.OrderID == nil || *o.OrderInfo.OrderID != id ||
-		str(o.OrderInfo.CustomerID) != c.a.tenant.DomainID {
-		t.Fatalf("order %s: %s", id, r.body)
+	if o.HttpStatusCode != http.StatusOK || o.OrderInfo == nil || o.OrderInfo.Status == nil || o.OrderInfo.OrderType == nil ||
+		o.OrderInfo.AmountAfterDiscount == nil || str(o.OrderInfo.OrderId) != id ||
+		str(o.OrderInfo.CustomerId) != c.a.tenant.DomainID || str(o.OrderInfo.Currency) != "CNY" || o.OrderInfo.CreateTime == nil {
+		t.Fatalf("order %s: HTTP %d %v", id, o.HttpStatusCode, o)
 	}
-	return &o
+	if o.TotalCount == nil || *o.TotalCount != 1 || o.OrderLineItems == nil || len(*o.OrderLineItems) != 1 {
+		t.Fatalf("order %s: total_count %v, line items %v; want one", id, o.TotalCount, o.OrderLineItems)
+	}
+	item := (*o.OrderLineItems)[0]
+	if str(item.OrderId) != id || item.SubscriptionNum == nil || *item.SubscriptionNum < 1 || item.AmountAfterDiscount == nil ||
+		*item.AmountAfterDiscount != *o.OrderInfo.AmountAfterDiscount || item.ExpireTime == nil {
+		t.Fatalf("order %s: line item %v", id, item)
+	}
+	return o
 }
 
-func (c bss) pay(t *testing.T, id string) rawResponse {
-	t.Helper()
-	return c.call(t, http.MethodPost, "/v3/orders/customer-orders/pay", map[string]any{"order_id": id, "use_coupon": "NO", "use_discount": "NO"})
+func (c bss) pay(id string) error {
+	resp, err := c.client.PayOrders(&bssmodel.PayOrdersRequest{Body: &bssmodel.PayCustomerOrderV3Req{
+		OrderId: id, UseCoupon: "NO", UseDiscount: "NO"}})
+	if err == nil && resp.HttpStatusCode != http.StatusNoContent {
+		return fmt.Errorf("PayOrders: HTTP %d, want 204", resp.HttpStatusCode)
+	}
+	return err
 }
 
-func (c bss) cancel(t *testing.T, id string) rawResponse {
-	t.Helper()
-	return c.call(t, http.MethodPut, "/v2/orders/customer-orders/cancel", map[string]any{"order_id": id})
+func (c bss) cancel(id string) error {
+	resp, err := c.client.CancelCustomerOrder(&bssmodel.CancelCustomerOrderRequest{Body: &bssmodel.CancelCustomerOrderReq{OrderId: id}})
+	if err == nil && resp.HttpStatusCode != http.StatusNoContent {
+		return fmt.Errorf("CancelCustomerOrder: HTTP %d, want 204", resp.HttpStatusCode)
+	}
+	return err
 }
 
-// wantOK checks a 204 answer to a pay or cancel call.
-func (r rawResponse) wantOK(t *testing.T) {
+func mustOK(t *testing.T, err error) {
 	t.Helper()
-	if r.status != http.StatusNoContent {
-		t.Fatalf("HTTP %d %s, want 204", r.status, r.body)
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -132,8 +153,8 @@ func TestBilling(t *testing.T) {
 	t.Parallel()
 	other := testTenant(7, ecs.DefaultQuota)
 	b := setupWith(t, options{tenants: []node.TenantQuota{other}})
-	bssc := bss{b.account}
-	otherBSS := bss{b.login(t, other.Tenant)}
+	bssc := b.bss(b.account)
+	otherBSS := b.bss(b.login(t, other.Tenant))
 
 	t.Run("prepaid create with auto-pay", func(t *testing.T) {
 		resp := b.createPrePaid(t, "auto", "s6.small.1", true)
@@ -143,8 +164,8 @@ func TestBilling(t *testing.T) {
 			*o.OrderInfo.Currency != "CNY" || o.OrderInfo.PaymentTime == nil {
 			t.Errorf("order_info %+v, want completed new purchase of 50.40 CNY", o.OrderInfo)
 		}
-		if o.OrderLineItems == nil || len(*o.OrderLineItems) != 1 || *o.TotalCount != 1 {
-			t.Errorf("order_line_items %v, want one", o.OrderLineItems)
+		if item := (*o.OrderLineItems)[0]; item.PeriodType == nil || *item.PeriodType != 2 || *item.PeriodNum != 1 || *item.SubscriptionNum != 1 {
+			t.Errorf("order line item %v, want 1 month (period_type 2) of one server", item)
 		}
 		s := b.show(t, (*resp.ServerIds)[0])
 		if s.Metadata["charging_mode"] != "1" || s.Metadata["metering.order_id"] != *resp.OrderId {
@@ -161,23 +182,23 @@ func TestBilling(t *testing.T) {
 			t.Errorf("order_info %+v, want status 6 (pending payment), unpaid", o.OrderInfo)
 		}
 		// Another tenant can neither see nor pay it.
-		otherBSS.call(t, http.MethodGet, "/v2/orders/customer-orders/details/"+*resp.OrderId, nil).
-			wantBSSError(t, http.StatusNotFound, compute.CodeOrderNotFound)
-		otherBSS.pay(t, *resp.OrderId).wantBSSError(t, http.StatusNotFound, compute.CodeOrderNotFound)
-		otherBSS.cancel(t, *resp.OrderId).wantBSSError(t, http.StatusNotFound, compute.CodeOrderNotFound)
+		_, err := otherBSS.showErr(*resp.OrderId)
+		wantSDKError(t, err, http.StatusNotFound, compute.CodeOrderNotFound)
+		wantSDKError(t, otherBSS.pay(*resp.OrderId), http.StatusNotFound, compute.CodeOrderNotFound)
+		wantSDKError(t, otherBSS.cancel(*resp.OrderId), http.StatusNotFound, compute.CodeOrderNotFound)
 		if got := jobStatus(t, b.account, *resp.JobId); got != ecs.JobPendingPayment {
 			t.Fatalf("job %s after the other tenant's calls, want PENDING_PAYMENT", got)
 		}
 
-		bssc.pay(t, *resp.OrderId).wantOK(t)
+		mustOK(t, bssc.pay(*resp.OrderId))
 		b.wantJob(t, *resp.JobId, "SUCCESS")
 		b.wantServer(t, (*resp.ServerIds)[0], "ACTIVE", 1, "s6.small.1")
 		if o := bssc.show(t, *resp.OrderId); *o.OrderInfo.Status != 5 {
 			t.Errorf("order status %d after payment, want 5", *o.OrderInfo.Status)
 		}
 		// Paying twice and cancelling a paid order are refused.
-		bssc.pay(t, *resp.OrderId).wantBSSError(t, http.StatusBadRequest, compute.CodeOrderNotPayable)
-		bssc.cancel(t, *resp.OrderId).wantBSSError(t, http.StatusBadRequest, compute.CodeOrderNotCancel)
+		wantSDKError(t, bssc.pay(*resp.OrderId), http.StatusBadRequest, compute.CodeOrderNotPayable)
+		wantSDKError(t, bssc.cancel(*resp.OrderId), http.StatusBadRequest, compute.CodeOrderNotCancel)
 		if o := bssc.show(t, *resp.OrderId); *o.OrderInfo.Status != 5 {
 			t.Errorf("order status %d after the refused calls, want 5", *o.OrderInfo.Status)
 		}
@@ -185,7 +206,7 @@ func TestBilling(t *testing.T) {
 
 	t.Run("pending payment then cancel", func(t *testing.T) {
 		resp := b.createPrePaid(t, "cancelled", "s6.small.1", false)
-		bssc.cancel(t, *resp.OrderId).wantOK(t)
+		mustOK(t, bssc.cancel(*resp.OrderId))
 		job := b.wantJob(t, *resp.JobId, "FAIL")
 		if str(job.ErrorCode) != ecs.CodeOrderCancelled {
 			t.Errorf("job error_code %s, want %s", str(job.ErrorCode), ecs.CodeOrderCancelled)
@@ -195,8 +216,8 @@ func TestBilling(t *testing.T) {
 		if o := bssc.show(t, *resp.OrderId); *o.OrderInfo.Status != 4 {
 			t.Errorf("order status %d, want 4 (cancelled)", *o.OrderInfo.Status)
 		}
-		bssc.pay(t, *resp.OrderId).wantBSSError(t, http.StatusBadRequest, compute.CodeOrderNotPayable)
-		bssc.cancel(t, *resp.OrderId).wantBSSError(t, http.StatusBadRequest, compute.CodeOrderNotCancel)
+		wantSDKError(t, bssc.pay(*resp.OrderId), http.StatusBadRequest, compute.CodeOrderNotPayable)
+		wantSDKError(t, bssc.cancel(*resp.OrderId), http.StatusBadRequest, compute.CodeOrderNotCancel)
 	})
 
 	t.Run("resize upgrade and downgrade", func(t *testing.T) {
@@ -230,7 +251,7 @@ func TestBilling(t *testing.T) {
 			Resize: &model.ResizePrePaidServerOption{FlavorRef: "s6.large.2"},
 		}})
 		wantSDKError(t, err, http.StatusConflict, ecs.CodeBusy)
-		bssc.pay(t, *r.OrderId).wantOK(t)
+		mustOK(t, bssc.pay(*r.OrderId))
 		b.wantJob(t, *r.JobId, "SUCCESS")
 		b.wantServer(t, id, "SHUTOFF", 4, "s6.xlarge.2")
 
@@ -248,6 +269,48 @@ func TestBilling(t *testing.T) {
 		b.wantServer(t, id, "SHUTOFF", 4, "s6.small.1")
 	})
 
+	t.Run("batch upgrade waits for payment", func(t *testing.T) {
+		var ids []string
+		for _, name := range []string{"batch-a", "batch-b"} {
+			resp := b.createPrePaid(t, name, "s6.small.1", true)
+			b.wantJob(t, *resp.JobId, "SUCCESS")
+			ids = append(ids, (*resp.ServerIds)[0])
+		}
+		for _, id := range ids {
+			b.mustStop(t, id)
+		}
+		resp, err := b.batchResize("s6.xlarge.2", false, ids...)
+		if err != nil || resp.JobId == nil || resp.OrderId == nil {
+			t.Fatalf("BatchResizeServers: %v (%+v), want job_id and order_id", err, resp)
+		}
+		if got := jobStatus(t, b.account, *resp.JobId); got != ecs.JobPendingPayment {
+			t.Fatalf("batch job %s before payment, want PENDING_PAYMENT", got)
+		}
+		o := bssc.show(t, *resp.OrderId)
+		// One order for both: twice about a month's 211.68 difference.
+		if amt := *o.OrderInfo.AmountAfterDiscount; *o.OrderInfo.Status != 6 || *o.OrderInfo.OrderType != 3 || amt < 400 || amt > 440 ||
+			*(*o.OrderLineItems)[0].SubscriptionNum != 2 {
+			t.Errorf("order %v / %v, want one pending change of about 423.36 for 2 servers", o.OrderInfo, (*o.OrderLineItems)[0])
+		}
+		for _, id := range ids {
+			if s := b.show(t, id); s.Flavor.Id != "s6.small.1" || s.OSEXTSTStaskState != "resize_prep" {
+				t.Errorf("server %s before payment: flavor %s task %q, want s6.small.1 in resize_prep", id, s.Flavor.Id, s.OSEXTSTStaskState)
+			}
+		}
+		mustOK(t, bssc.pay(*resp.OrderId))
+		job := b.wantJob(t, *resp.JobId, "SUCCESS")
+		subs := subJobs(t, job, 2)
+		for _, id := range ids {
+			if s, ok := subs[id]; !ok || s.Status.Value() != "SUCCESS" {
+				t.Errorf("sub-job of %s: %+v", id, s)
+			}
+			b.wantServer(t, id, "SHUTOFF", 4, "s6.xlarge.2")
+		}
+		if o := bssc.show(t, *resp.OrderId); *o.OrderInfo.Status != 5 {
+			t.Errorf("order status %d after payment, want 5", *o.OrderInfo.Status)
+		}
+	})
+
 	t.Run("change charge mode", func(t *testing.T) {
 		id := b.mustCreateStopped(t, "to-prepaid", "s6.small.1", "")
 		body := &model.ChangeServerChargeModeRequestBody{ServerIds: []string{id}, ChargeMode: "prePaid",
@@ -263,7 +326,7 @@ func TestBilling(t *testing.T) {
 		if s := b.show(t, id); s.Metadata["charging_mode"] != "0" {
 			t.Errorf("charging_mode %q before payment, want 0", s.Metadata["charging_mode"])
 		}
-		bssc.pay(t, *resp.OrderId).wantOK(t)
+		mustOK(t, bssc.pay(*resp.OrderId))
 		s := b.show(t, id)
 		if s.Metadata["charging_mode"] != "1" || s.Metadata["metering.order_id"] != *resp.OrderId {
 			t.Errorf("metadata %v, want charging_mode 1 on order %s", s.Metadata, *resp.OrderId)
@@ -276,10 +339,16 @@ func TestBilling(t *testing.T) {
 	})
 
 	t.Run("bad BSS input", func(t *testing.T) {
-		bssc.pay(t, "").wantBSSError(t, http.StatusBadRequest, "CBC.0100")
+		wantSDKError(t, bssc.pay(""), http.StatusBadRequest, "CBC.0100")
+		_, err := bssc.client.PayOrders(&bssmodel.PayOrdersRequest{Body: &bssmodel.PayCustomerOrderV3Req{
+			OrderId: "CS1", UseCoupon: "YES", UseDiscount: "NO"}})
+		wantSDKError(t, err, http.StatusBadRequest, "CBC.0100")
+		wantSDKError(t, bssc.pay("CS000000000000NOPE0"), http.StatusNotFound, compute.CodeOrderNotFound)
+		// The envelope on the wire is BSS's error_code/error_msg.
 		bssc.call(t, http.MethodPost, "/v3/orders/customer-orders/pay", map[string]any{"order_id": "CS1", "use_coupon": "YES", "use_discount": "NO"}).
 			wantBSSError(t, http.StatusBadRequest, "CBC.0100")
-		bssc.pay(t, "CS000000000000NOPE0").wantBSSError(t, http.StatusNotFound, compute.CodeOrderNotFound)
+		bssc.call(t, http.MethodGet, "/v2/orders/customer-orders/details/CS000000000000NOPE0", nil).
+			wantBSSError(t, http.StatusNotFound, compute.CodeOrderNotFound)
 		// An X-Domain-Id of another account is refused.
 		r := bssc.a.newRaw(t, http.MethodGet, "/v2/orders/customer-orders/details/CS1", nil)
 		r.Header.Del("X-Project-Id")

@@ -95,7 +95,8 @@ func TestRawRequestErrors(t *testing.T) {
 		{"root", "GET", "/", nil, 404, "APIGW.0101", true, ""},
 		{"Nova delete (not served)", "DELETE", "/v2.1/" + pid + "/servers/" + id, nil, 404, "APIGW.0101", true, ""},
 		{"DELETE a server", "DELETE", servers + "/" + id, nil, 404, "APIGW.0101", true, ""},
-		{"PUT the action path", "PUT", servers + "/action", line(`{}`), 404, "APIGW.0101", true, ""},
+		// PUT .../cloudservers/{server_id} is UpdateServer: "action" names no server.
+		{"PUT the action path", "PUT", servers + "/action", line(`{}`), 404, ecs.CodeServerNotFound, false, ""},
 		{"POST the list path", "POST", servers + "/detail", line(`{}`), 404, "APIGW.0101", true, ""},
 		{"GET the resize path", "GET", servers + "/" + id + "/resize", nil, 404, "APIGW.0101", true, ""},
 		{"DELETE a job", "DELETE", "/v1/" + pid + "/jobs/ffffffffffffffffffffffffffffffff", nil, 404, "APIGW.0101", true, ""},

@@ -19,11 +19,11 @@ func (s *Server) batchResize(w http.ResponseWriter, r *http.Request, body []byte
 	if err != nil {
 		return err
 	}
-	jobID, err := s.BatchResize.BatchResizeServers(r.Context(), req)
+	res, err := s.BatchResize.BatchResizeServers(r.Context(), req)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, jobResult{JobID: jobID})
+	writeJSON(w, http.StatusOK, jobResult{JobID: res.JobID, OrderID: res.OrderID})
 	return nil
 }
 

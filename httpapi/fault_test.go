@@ -104,6 +104,19 @@ func TestFaultHook(t *testing.T) {
 		{"POST", "/v2.1/" + pid + "/servers/" + sid + "/action", map[string]any{"confirmResize": nil}, "NovaConfirmResizeServer"},
 		{"POST", "/v2/" + pid + "/servers/" + sid + "/action", map[string]any{"revertResize": nil}, "NovaRevertResizeServer"},
 		{"GET", "/v2.1/" + pid + "/servers/" + sid, nil, "NovaShowServer"},
+		{"PUT", "/v1/" + pid + "/cloudservers/" + sid, map[string]any{}, "UpdateServer"},
+		{"POST", "/v1/" + pid + "/cloudservers/" + sid + "/metadata", map[string]any{}, "UpdateServerMetadata"},
+		{"POST", "/v1/" + pid + "/cloudservers/" + sid + "/tags/action", map[string]any{"action": "create"}, "BatchCreateServerTags"},
+		{"POST", "/v1/" + pid + "/cloudservers/" + sid + "/tags/action", map[string]any{"action": "delete"}, "BatchDeleteServerTags"},
+		{"GET", "/v1/" + pid + "/cloudservers/" + sid + "/tags", nil, "ShowServerTags"},
+		{"GET", "/v1/" + pid + "/cloudservers/" + sid + "/block_device/v1", nil, "ShowServerBlockDevice"},
+		{"GET", "/v2.1/" + pid + "/os-availability-zone", nil, "NovaListAvailabilityZones"},
+		{"GET", "/v2/" + pid + "/cloudvolumes/v1", nil, "ShowVolume"},
+		{"GET", "/v1/" + pid + "/subnets/s1", nil, "ShowSubnet"},
+		{"GET", "/v1/" + pid + "/ports", nil, "ListPorts"},
+		{"GET", "/v1/" + pid + "/ports/p1", nil, "ShowPort"},
+		{"GET", "/v3/" + pid + "/vpc/security-groups", nil, "ListSecurityGroupsV3"},
+		{"GET", "/v3/" + pid + "/vpc/security-groups/g1", nil, "ShowSecurityGroup"},
 	}
 	var ops []string
 	for _, c := range calls {
@@ -113,7 +126,8 @@ func TestFaultHook(t *testing.T) {
 			t.Errorf("%s %s: fault rules saw %+v, want operation %q of project %s", c.method, c.path, got, c.op, pid)
 		}
 		wantServer := ""
-		if c.op == "ShowServer" || c.op == "ResizePostPaidServer" || c.op == "ResizeServer" || strings.HasPrefix(c.op, "Nova") {
+		if c.op == "ShowServer" || c.op == "ResizePostPaidServer" || c.op == "ResizeServer" ||
+			(strings.HasPrefix(c.op, "Nova") && c.op != "NovaListAvailabilityZones") || strings.Contains(c.path, "/cloudservers/"+sid) {
 			wantServer = sid
 		}
 		if got.ServerID != wantServer {

@@ -42,6 +42,10 @@ type Services struct {
 	// answers without order_id and the order routes answer an internal
 	// error.
 	Orders ecs.OrderService
+	// Resources serves volumes, ports, subnets by ID, server edits (name,
+	// metadata, tags) and the AZ list; when nil, those routes answer an
+	// internal error and servers show only their system disk.
+	Resources ecs.ResourceService
 }
 
 // RequestFaults injects faults into API calls: a delay, and an error to

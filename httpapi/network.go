@@ -1,6 +1,10 @@
 package httpapi
 
-import "net/http"
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+)
 
 // listVPCs serves the VPC service's ListVpcs.
 func (s *Server) listVPCs(w http.ResponseWriter, r *http.Request, _ []byte) error {
@@ -50,10 +54,40 @@ func (s *Server) listImages(w http.ResponseWriter, r *http.Request, _ []byte) er
 	if err != nil {
 		return err
 	}
-	out := make([]image, len(imgs))
-	for i, img := range imgs {
-		out[i] = newImage(img)
+	q := r.URL.Query()
+	limit := 0
+	if l := q.Get("limit"); l != "" {
+		if limit, err = strconv.Atoi(l); err != nil || limit < 0 {
+			return invalidField("limit", "must be a non-negative integer")
+		}
+	}
+	out := []image{}
+	for _, img := range imgs {
+		wi := newImage(img)
+		if imageMatches(q, wi) && (limit == 0 || len(out) < limit) {
+			out = append(out, wi)
+		}
 	}
 	writeJSON(w, http.StatusOK, listImagesBody{Images: out})
 	return nil
+}
+
+// imageMatches applies ListImages' exact filters to an image: id, name,
+// __imagetype, status, visibility, __os_type, __platform, and
+// enterprise_project_id (all_granted_eps matches every image).
+func imageMatches(q url.Values, img image) bool {
+	for _, f := range []struct{ key, v string }{
+		{"id", img.ID}, {"name", img.Name}, {"__imagetype", img.ImageType}, {"status", img.Status},
+		{"visibility", img.Visibility}, {"__os_type", img.OSType}, {"__platform", img.Platform},
+		{"enterprise_project_id", img.EnterpriseProject},
+	} {
+		want, ok := q[f.key]
+		if !ok || want[0] == "" || (f.key == "enterprise_project_id" && want[0] == "all_granted_eps") {
+			continue
+		}
+		if want[0] != f.v {
+			return false
+		}
+	}
+	return true
 }

@@ -25,6 +25,16 @@ func (s *Server) routes() {
 	m.Handle("GET /v1/{project_id}/cloudservers/flavors/{flavor_id}/resources", s.authed("ShowFlavorCapacity", s.showFlavorCapacity))
 	m.Handle("GET /v1/{project_id}/jobs/{job_id}", s.authed("ShowJob", s.showJob))
 	m.Handle("POST /v1/{project_id}/cloudservers/actions/change-charge-mode", s.authed("ChangeServerChargeMode", s.changeChargeMode))
+	m.Handle("PUT /v1/{project_id}/cloudservers/{server_id}", s.authed("UpdateServer", s.updateServer))
+	m.Handle("POST /v1/{project_id}/cloudservers/{server_id}/metadata", s.authed("UpdateServerMetadata", s.updateServerMetadata))
+	m.Handle("POST /v1/{project_id}/cloudservers/{server_id}/tags/action", s.authedOp(tagsOperation, s.serverTagsAction))
+	m.Handle("GET /v1/{project_id}/cloudservers/{server_id}/tags", s.authed("ShowServerTags", s.showServerTags))
+	// .../{server_id}/block_device/{volume_id}, spelled with a wildcard
+	// segment so that it does not conflict with flavors/{flavor_id}/resources.
+	m.Handle("GET /v1/{project_id}/cloudservers/{server_id}/{block_device}/{volume_id}", s.authed("ShowServerBlockDevice", s.showBlockDevice))
+	m.Handle("GET /v2.1/{project_id}/os-availability-zone", s.authed("NovaListAvailabilityZones", s.listAvailabilityZones))
+	// EVS
+	m.Handle("GET /v2/{project_id}/cloudvolumes/{volume_id}", s.authed("ShowVolume", s.showVolume))
 	// BSS (global service: no project in the path)
 	m.Handle("GET /v2/orders/customer-orders/details/{order_id}", s.authedBSS("ShowCustomerOrderDetails", s.showOrder))
 	m.Handle("POST /v3/orders/customer-orders/pay", s.authedBSS("PayOrders", s.payOrder))
@@ -33,6 +43,11 @@ func (s *Server) routes() {
 	m.Handle("GET /v1/{project_id}/vpcs", s.authed("ListVpcs", s.listVPCs))
 	m.Handle("GET /v1/{project_id}/subnets", s.authed("ListSubnets", s.listSubnets))
 	m.Handle("GET /v1/{project_id}/security-groups", s.authed("ListSecurityGroups", s.listSecurityGroups))
+	m.Handle("GET /v1/{project_id}/subnets/{subnet_id}", s.authed("ShowSubnet", s.showSubnet))
+	m.Handle("GET /v1/{project_id}/ports", s.authed("ListPorts", s.listPorts))
+	m.Handle("GET /v1/{project_id}/ports/{port_id}", s.authed("ShowPort", s.showPort))
+	m.Handle("GET /v3/{project_id}/vpc/security-groups", s.authed("ListSecurityGroupsV3", s.listSecurityGroupsV3))
+	m.Handle("GET /v3/{project_id}/vpc/security-groups/{security_group_id}", s.authed("ShowSecurityGroup", s.showSecurityGroupV3))
 	// IMS
 	m.Handle("GET /v2/cloudimages", s.authed("ListImages", s.listImages))
 	// Nova (v2.1, and v2 as its alias)
@@ -53,6 +68,9 @@ var Operations = []string{
 	"NovaStartServer", "NovaStopServer", "NovaRebootServer", "NovaResizeServer", "NovaConfirmResizeServer",
 	"NovaRevertResizeServer", "NovaShowServer",
 	"ChangeServerChargeMode", "ShowCustomerOrderDetails", "PayOrders", "CancelCustomerOrder",
+	"UpdateServer", "UpdateServerMetadata", "BatchCreateServerTags", "BatchDeleteServerTags", "ShowServerTags",
+	"ShowServerBlockDevice", "NovaListAvailabilityZones", "ShowVolume", "ShowSubnet", "ListPorts", "ShowPort",
+	"ListSecurityGroupsV3", "ShowSecurityGroup",
 }
 
 // actionOperation names the operation of a POST .../cloudservers/action
@@ -68,6 +86,24 @@ func actionOperation(body []byte) string {
 		if _, ok := keys[a.key]; ok {
 			return a.op
 		}
+	}
+	return ""
+}
+
+// tagsOperation names the operation of a POST .../tags/action from the
+// body's action; "" when it names none.
+func tagsOperation(body []byte) string {
+	var b struct {
+		Action string `json:"action"`
+	}
+	if json.Unmarshal(body, &b) != nil {
+		return ""
+	}
+	switch b.Action {
+	case "create":
+		return "BatchCreateServerTags"
+	case "delete":
+		return "BatchDeleteServerTags"
 	}
 	return ""
 }

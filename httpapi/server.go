@@ -145,6 +145,13 @@ func (s *Server) views(ctx context.Context, projectID string, servers []*ecs.Ser
 			f = &ecs.Flavor{ID: srv.FlavorID, Name: srv.FlavorID}
 		}
 		v := serverView{Server: srv, Flavor: f, Image: imgByID[srv.ImageID], UserID: userID(projectID)}
+		if s.Resources != nil {
+			vols, err := s.Resources.ServerVolumes(ctx, projectID, srv.ID)
+			if err != nil && ecs.ErrorCode(err) != ecs.CodeServerNotFound {
+				return nil, err
+			}
+			v.Volumes = vols
+		}
 		for _, id := range srv.SecurityGroups {
 			if g := sgByID[id]; g != nil {
 				v.SecurityGroups = append(v.SecurityGroups, g)

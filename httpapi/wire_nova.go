@@ -304,8 +304,8 @@ func newNovaServer(v serverView, base string) novaServer {
 	if s.IPAddress != "" {
 		n.Addresses[s.VPCID] = []novaAddress{{Version: 4, Addr: s.IPAddress, Type: "fixed", MACAddr: s.MACAddress}}
 	}
-	if s.RootVolumeID != "" {
-		n.VolumesAttached = append(n.VolumesAttached, novaVolume{ID: s.RootVolumeID, DeleteOnTermination: true})
+	for _, vol := range viewVolumes(v) {
+		n.VolumesAttached = append(n.VolumesAttached, novaVolume{ID: vol.ID, DeleteOnTermination: vol.DeleteOnTermination})
 	}
 	for _, g := range viewSecurityGroups(v) {
 		n.SecurityGroups = append(n.SecurityGroups, novaSecurityGroup{Name: g.Name})

@@ -38,6 +38,7 @@ const (
 	oasAllowNull   = "null"   // null for a required property
 	oasAllowAbsent = "absent" // a required property may be missing
 	oasAllowEnum   = "enum"   // values outside the published enum
+	oasAllowAny    = "any"    // a value not checked at all (e.g. a map whose values the SDK takes as any)
 )
 
 // oasExceptions are the accepted departures from the published definitions,
@@ -50,6 +51,10 @@ var oasExceptions = map[string]oasException{
 	// Nova servers (NovaShowServer.json).
 	"NovaServer.OS-EXT-STS:task_state": {oasAllowNull, "Nova sends null when no task runs; gophercloud's string accepts null", nil},
 	"NovaServer.OS-EXT-STS:vm_state":   {oasAllowEnum, "the published enum is upper case; Nova (and gophercloud, and the OAS's own description) use the lower-case vm states", []string{"active", "building", "stopped", "resized", "error", "deleted"}},
+
+	// Volumes, ports, AZs.
+	"VolumeDetail.volume_image_metadata": {oasAllowAny, "the published values are objects, but EVS sends the image's metadata as strings; SDK map[string]interface{}", nil},
+	"NovaAvailabilityZone.hosts":         {oasAllowNull, "Nova sends null hosts to non-admin callers; SDK []string accepts null", nil},
 
 	// Flavors.
 	"Flavor.rxtx_quota":                      {oasAllowNull, "unused field; the real API sends null (reference §C); SDK string accepts null", nil},
@@ -230,6 +235,9 @@ func (c *oasChecker) check(s *oasSchema, v any, path, loc string) {
 	}
 	if v == nil {
 		// null: the caller decided whether null is acceptable here.
+		return
+	}
+	if c.allowed(loc, oasAllowAny, v) {
 		return
 	}
 	typ := s.Type

@@ -343,7 +343,7 @@ func decodeCreateServers(body []byte, projectID, apiVersion string) (*ecs.Create
 	if req.RootVolumeType, req.RootVolumeSize, err = validRootVolume(s.RootVolume); err != nil {
 		return nil, err
 	}
-	if err = validDataVolumes(s.DataVolumes); err != nil {
+	if req.DataVolumes, err = validDataVolumes(s.DataVolumes); err != nil {
 		return nil, err
 	}
 	if s.AvailabilityZone != nil && *s.AvailabilityZone != "" {
@@ -471,27 +471,29 @@ func validRootVolume(v *rootVolumeWire) (string, int, error) {
 	return *v.VolumeType, size, nil
 }
 
-// validDataVolumes checks server.data_volumes.
-func validDataVolumes(vols []dataVolumeWire) error {
+// validDataVolumes checks server.data_volumes and returns them in order.
+func validDataVolumes(vols []dataVolumeWire) ([]ecs.VolumeSpec, error) {
 	if len(vols) > maxDataVolumes {
-		return invalidField("server.data_volumes", fmt.Sprintf("must contain at most %d disks, got %d", maxDataVolumes, len(vols)))
+		return nil, invalidField("server.data_volumes", fmt.Sprintf("must contain at most %d disks, got %d", maxDataVolumes, len(vols)))
 	}
+	var out []ecs.VolumeSpec
 	for i, v := range vols {
 		path := fmt.Sprintf("server.data_volumes[%d]", i)
 		if v.VolumeType == nil {
-			return missingField(path + ".volumetype")
+			return nil, missingField(path + ".volumetype")
 		}
 		if err := validVolumeType(path+".volumetype", *v.VolumeType); err != nil {
-			return err
+			return nil, err
 		}
 		if v.Size == nil {
-			return missingField(path + ".size")
+			return nil, missingField(path + ".size")
 		}
 		if *v.Size < 10 || *v.Size > 32768 {
-			return invalidField(path+".size", fmt.Sprintf("must be between 10 and 32768 (GB), got %d", *v.Size))
+			return nil, invalidField(path+".size", fmt.Sprintf("must be between 10 and 32768 (GB), got %d", *v.Size))
 		}
+		out = append(out, ecs.VolumeSpec{VolumeType: *v.VolumeType, SizeGB: *v.Size})
 	}
-	return nil
+	return out, nil
 }
 
 func validVolumeType(path, t string) error {

@@ -247,7 +247,8 @@ func TestDecodeCreateServersValid(t *testing.T) {
 			IsAutoRename: false, KeyName: "KeyPair-1", UserData: "IyEvYmluL2Jhc2gKZWNobyBoaQo=", AdminPass: "Passw0rd!x",
 			Metadata: map[string]string{"owner": "team-a", "op:svc.x": ""},
 			Tags:     []string{"env=dev", "tier=web", "app=shop 1"}, RootVolumeType: "GPSSD", RootVolumeSize: 40,
-			CPUThreads: 2, ChargingMode: ecs.ChargingSpot, SpotPrice: "0.05", DryRun: true,
+			DataVolumes: []ecs.VolumeSpec{{VolumeType: "SAS", SizeGB: 100}},
+			CPUThreads:  2, ChargingMode: ecs.ChargingSpot, SpotPrice: "0.05", DryRun: true,
 		}},
 		{"v1.1 prepaid (SDK)", "v1.1", sdkCreateV11Prepaid(t), with(func(r *ecs.CreateServersRequest) {
 			r.Name, r.ChargingMode = "ecs-prepaid", ecs.ChargingPrePaid
@@ -278,7 +279,8 @@ func TestDecodeCreateServersValid(t *testing.T) {
 		{"name of 64 characters", "v1", []byte(`{"server":{"name":"` + strings.Repeat("名", 64) + `","imageRef":"i","flavorRef":"f","vpcid":"v",
 			"nics":[{"subnet_id":"s"}],"root_volume":{"volumetype":"ESSD2","size":1024},"data_volumes":[{"volumetype":"SATA","size":32768},{"volumetype":"co-p1","size":10}]}}`),
 			ecs.CreateServersRequest{ProjectID: testProjectID, Name: strings.Repeat("名", 64), ImageID: "i", FlavorID: "f", VPCID: "v",
-				SubnetIDs: []string{"s"}, RootVolumeType: "ESSD2", RootVolumeSize: 1024, Count: 1, IsAutoRename: true, ChargingMode: ecs.ChargingPostPaid}},
+				SubnetIDs: []string{"s"}, RootVolumeType: "ESSD2", RootVolumeSize: 1024, Count: 1, IsAutoRename: true, ChargingMode: ecs.ChargingPostPaid,
+				DataVolumes: []ecs.VolumeSpec{{VolumeType: "SATA", SizeGB: 32768}, {VolumeType: "co-p1", SizeGB: 10}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

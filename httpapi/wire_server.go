@@ -41,6 +41,22 @@ type serverView struct {
 	Image          *ecs.Image
 	SecurityGroups []*ecs.SecurityGroup
 	UserID         string
+	// Volumes are the attached volumes, system disk first; nil when the
+	// volume records are not available (the system disk is then derived
+	// from the server).
+	Volumes []*ecs.Volume
+}
+
+// viewVolumes returns the volumes attached to the server of v.
+func viewVolumes(v serverView) []*ecs.Volume {
+	if v.Volumes != nil {
+		return v.Volumes
+	}
+	s := v.Server
+	if s.RootVolumeID == "" {
+		return nil
+	}
+	return []*ecs.Volume{{ID: s.RootVolumeID, SizeGB: s.RootVolumeSize, Device: rootDeviceName, DeleteOnTermination: true, Bootable: true}}
 }
 
 // serverDetail is SDK ServerDetail (model_server_detail.go). Every field the
@@ -267,12 +283,12 @@ func newServerDetail(v serverView) serverDetail {
 			SubnetID:      s.SubnetID,
 		})
 	}
-	if s.RootVolumeID != "" {
+	for _, vol := range viewVolumes(v) {
 		d.VolumesAttached = append(d.VolumesAttached, serverVolumeAttachment{
-			ID:                  s.RootVolumeID,
-			DeleteOnTermination: "true",
-			BootIndex:           "0",
-			Device:              rootDeviceName,
+			ID:                  vol.ID,
+			DeleteOnTermination: strconv.FormatBool(vol.DeleteOnTermination),
+			BootIndex:           bootIndex(vol),
+			Device:              vol.Device,
 		})
 	}
 	if s.VMState != ecs.VMBuilding && s.TaskState == ecs.TaskNone {
@@ -280,6 +296,15 @@ func newServerDetail(v serverView) serverDetail {
 	}
 	d.Fault = faultOf(s)
 	return d
+}
+
+// bootIndex is a volume's bootIndex as the ECS API writes it: "0" for the
+// system disk, "-1" for the others.
+func bootIndex(v *ecs.Volume) string {
+	if v.Bootable {
+		return "0"
+	}
+	return "-1"
 }
 
 // cloudServer is SDK CloudServer (model_cloud_server.go), the item of
@@ -410,10 +435,10 @@ func newCloudServer(v serverView, expect []string) cloudServer {
 			c.SecurityGroups = ptr(viewSecurityGroups(v))
 		case "volumes_attached":
 			vols := []volumeAttach{}
-			if s.RootVolumeID != "" {
+			for _, vol := range viewVolumes(v) {
 				vols = append(vols, volumeAttach{
-					ID: s.RootVolumeID, DeleteOnTermination: true, Device: rootDeviceName,
-					BootIndex: "0", Size: s.RootVolumeSize,
+					ID: vol.ID, DeleteOnTermination: vol.DeleteOnTermination, Device: vol.Device,
+					BootIndex: bootIndex(vol), Size: vol.SizeGB,
 				})
 			}
 			c.VolumesAttached = &vols

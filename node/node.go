@@ -233,6 +233,7 @@ func (m *Node) Run(ctx context.Context) error {
 		Servers: m.Service, Jobs: m.Service, Tenants: m.Service,
 		Flavors: m.Service, Networks: m.Service, Images: m.Service,
 		BatchResize: m.Service, Market: m.Service, Orders: m.Service,
+		Resources: m.Service,
 	}, m.Logger)
 	m.Control = &control.Server{Token: cfg.AdminToken, Logger: m.Logger, Clock: m.VClock, History: m.Service, Health: m.health}
 	m.HTTP.Faults, m.HTTP.Sleep = m.Faults, m.Clock.Sleep

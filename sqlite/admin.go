@@ -48,7 +48,7 @@ func (d *DB) ServerCount(ctx context.Context, tx *sql.Tx, projectID string) (int
 
 // projectTables are deleted by project_id, in this order (subnets before
 // the VPCs they reference).
-var projectTables = []string{"servers", "orders", "client_tokens", "server_actions", "security_groups", "subnets", "vpcs"}
+var projectTables = []string{"servers", "volumes", "ports", "orders", "client_tokens", "server_actions", "security_groups", "subnets", "vpcs"}
 
 // DeleteProject deletes, in tx, every row of a project: its servers
 // (deleted ones too), its jobs with their River jobs and phases, its
@@ -86,7 +86,7 @@ func (d *DB) DeleteAll(ctx context.Context, tx *sql.Tx) (serverIDs, jobIDs []str
 	if serverIDs, jobIDs, err = d.removed(ctx, tx, `1 = 1`); err != nil {
 		return nil, nil, err
 	}
-	for _, t := range []string{"river_job", "job_phases", "jobs", "servers", "orders", "client_tokens", "server_actions",
+	for _, t := range []string{"river_job", "job_phases", "jobs", "servers", "volumes", "ports", "orders", "client_tokens", "server_actions",
 		"security_groups", "subnets", "vpcs", "tenants", "fault_rules"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
 			return nil, nil, fmt.Errorf("sqlite: delete all %s: %w", t, err)
@@ -169,6 +169,14 @@ type Snapshot struct {
 	ServerActions []SnapshotAction             `json:"server_actions"`
 	JobPhases     []SnapshotPhase              `json:"job_phases"`
 	ClientTokens  []SnapshotClientToken        `json:"client_tokens"`
+	// Orders are the BSS orders of yearly/monthly servers. The field came
+	// after version 1 was published; a version-1 document without it
+	// imports with no orders, so the version stays 1.
+	Orders []SnapshotOrder `json:"orders"`
+	// Volumes and Ports are the EVS disks and VPC ports of servers; like
+	// Orders, they came later and an older document imports without them.
+	Volumes []SnapshotVolume `json:"volumes"`
+	Ports   []SnapshotPort   `json:"ports"`
 }
 
 // SnapshotQuota is a project's quota; -1 is unlimited.
@@ -319,10 +327,30 @@ type SnapshotClientToken struct {
 	CreatedAt time.Time       `json:"created_at,omitzero"`
 }
 
+// SnapshotOrder is a row of orders. Amount is in CNY (negative for a
+// refund); PeriodEnd, PaidAt and CancelledAt are left out when zero.
+type SnapshotOrder struct {
+	ID          string    `json:"id"`
+	ProjectID   string    `json:"project_id"`
+	Type        int       `json:"type"`
+	Status      int       `json:"status"`
+	Amount      float64   `json:"amount"`
+	Currency    string    `json:"currency"`
+	FlavorID    string    `json:"flavor_id"`
+	PeriodType  string    `json:"period_type"`
+	PeriodNum   int       `json:"period_num"`
+	PeriodEnd   time.Time `json:"period_end,omitzero"`
+	ServerIDs   []string  `json:"server_ids"`
+	JobID       string    `json:"job_id"`
+	CreatedAt   time.Time `json:"created_at,omitzero"`
+	PaidAt      time.Time `json:"paid_at,omitzero"`
+	CancelledAt time.Time `json:"cancelled_at,omitzero"`
+}
+
 // snapshotTables are the tables a Snapshot covers, in insertion order;
 // Import empties them (and river_job) in the reverse order.
 var snapshotTables = []string{"settings", "tenants", "vpcs", "subnets", "security_groups", "hosts", "servers",
-	"jobs", "fault_rules", "server_actions", "job_phases", "client_tokens"}
+	"jobs", "fault_rules", "server_actions", "job_phases", "client_tokens", "orders", "volumes", "ports"}
 
 // clockSetting is the settings key of the virtual clock's state.
 const clockSetting = "clock"
@@ -343,6 +371,9 @@ func (d *DB) Export(ctx context.Context) (*Snapshot, error) {
 		{"settings", d.exportSettings}, {"tenants", d.exportTenants}, {"network", d.exportNetwork},
 		{"hosts", d.exportHosts}, {"servers", d.exportServers}, {"jobs", d.exportJobs},
 		{"fault_rules", d.exportFaultRules}, {"history", d.exportHistory}, {"client_tokens", d.exportClientTokens},
+		{"orders", d.exportOrders},
+		{"volumes", d.exportVolumes},
+		{"ports", d.exportPorts},
 	} {
 		if err := step.fn(ctx, tx, s); err != nil {
 			return nil, fmt.Errorf("sqlite: export %s: %w", step.name, err)
@@ -382,6 +413,9 @@ func (d *DB) Import(ctx context.Context, s *Snapshot) error {
 		{"settings", d.importSettings}, {"tenants", d.importTenants}, {"network", d.importNetwork},
 		{"hosts", d.importHosts}, {"servers", d.importServers}, {"jobs", d.importJobs},
 		{"fault_rules", d.importFaultRules}, {"history", d.importHistory}, {"client_tokens", d.importClientTokens},
+		{"orders", d.importOrders},
+		{"volumes", d.importVolumes},
+		{"ports", d.importPorts},
 	} {
 		if err := step.fn(ctx, tx, s); err != nil {
 			return fmt.Errorf("sqlite: import %s: %w", step.name, err)
@@ -811,6 +845,34 @@ func (d *DB) importClientTokens(ctx context.Context, tx *sql.Tx, s *Snapshot) er
 		if _, err := tx.ExecContext(ctx, `INSERT INTO client_tokens (project_id, token, response, created_at) VALUES (?,?,?,?)`,
 			c.ProjectID, c.Token, textJSON(c.Response), toNanos(c.CreatedAt)); err != nil {
 			return fmt.Errorf("client_tokens[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func (d *DB) exportOrders(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
+	s.Orders = []SnapshotOrder{}
+	return eachRow(ctx, tx, `SELECT `+orderColumns+` FROM orders ORDER BY seq`, func(r *sql.Rows) error {
+		o, err := scanOrder(r)
+		if err != nil {
+			return err
+		}
+		s.Orders = append(s.Orders, SnapshotOrder{ID: o.ID, ProjectID: o.ProjectID, Type: o.Type, Status: o.Status,
+			Amount: o.Amount, Currency: o.Currency, FlavorID: o.FlavorID, PeriodType: o.PeriodType,
+			PeriodNum: o.PeriodNum, PeriodEnd: o.PeriodEnd, ServerIDs: nonNil(o.ServerIDs), JobID: o.JobID,
+			CreatedAt: o.Created, PaidAt: o.Paid, CancelledAt: o.Cancelled})
+		return nil
+	})
+}
+
+func (d *DB) importOrders(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
+	for i, v := range s.Orders {
+		o := &ecs.Order{ID: v.ID, ProjectID: v.ProjectID, Type: v.Type, Status: v.Status, Amount: v.Amount,
+			Currency: v.Currency, FlavorID: v.FlavorID, PeriodType: v.PeriodType, PeriodNum: v.PeriodNum,
+			PeriodEnd: v.PeriodEnd, ServerIDs: v.ServerIDs, JobID: v.JobID, Created: v.CreatedAt, Paid: v.PaidAt,
+			Cancelled: v.CancelledAt}
+		if err := d.InsertOrder(ctx, tx, o); err != nil {
+			return fmt.Errorf("orders[%d]: %w", i, err)
 		}
 	}
 	return nil

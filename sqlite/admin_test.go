@@ -19,7 +19,8 @@ import (
 
 // populate fills db with two projects, each with a tenant, a network, a
 // live server, a deleted server, a finished batch job with a sub-job, an
-// unfinished resize with its River job, history and a client token; plus
+// unfinished resize with its River job, history, a client token and three
+// orders (completed, pending payment, cancelled); plus
 // hosts, a fault rule and the clock setting. It returns the IDs it made,
 // by project.
 func populate(t *testing.T, db *sqlite.DB) map[string][]string {
@@ -65,6 +66,24 @@ func populate(t *testing.T, db *sqlite.DB) map[string][]string {
 					return err
 				}
 			}
+			// The live server has a system disk, a data disk and a port;
+			// a detached volume stays from elsewhere.
+			for j, v := range []*ecs.Volume{
+				{ID: "root-" + p, ServerID: live.ID, Device: "/dev/vda", Bootable: true, DeleteOnTermination: true, ImageID: "img", Status: ecs.VolumeInUse},
+				{ID: "data-" + p, ServerID: live.ID, Device: "/dev/vdb", BootIndex: -1, Status: ecs.VolumeInUse},
+				{ID: "free-" + p, BootIndex: -1, Status: ecs.VolumeAvailable},
+			} {
+				v.ProjectID, v.Name, v.AvailabilityZone, v.VolumeType, v.SizeGB = p, "vol"+string(rune('0'+j)), "cn-north-4a", "SSD", 40
+				v.Created, v.Updated = at, at.Add(time.Minute)
+				if err := db.InsertVolume(ctx, tx, v); err != nil {
+					return err
+				}
+			}
+			if err := db.InsertPort(ctx, tx, &ecs.Port{ID: "port-" + p, ProjectID: p, NetworkID: sn.ID, SubnetID: sn.ID,
+				IPAddress: "192.168.0.10", MACAddress: "fa:16:3e:00:00:01", DeviceID: live.ID, DeviceOwner: "compute:cn-north-4a",
+				Status: "ACTIVE", SecurityGroups: []string{sg.ID}, AvailabilityZone: "cn-north-4a", Created: at}); err != nil {
+				return err
+			}
 			if err := db.MarkServerDeleted(ctx, tx, gone.ID, at); err != nil {
 				return err
 			}
@@ -104,6 +123,21 @@ func populate(t *testing.T, db *sqlite.DB) map[string][]string {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO river_job (args, kind) VALUES (jsonb(?), 'ecsd_job')`,
 				`{"job_id":"`+resize.ID+`","type":"resizeServer"}`); err != nil {
 				return err
+			}
+			for _, o := range []*ecs.Order{
+				{ID: "CSpaid-" + p, ProjectID: p, Type: ecs.OrderTypeNew, Status: ecs.OrderCompleted, Amount: 50.4,
+					Currency: "CNY", FlavorID: live.FlavorID, PeriodType: ecs.PeriodMonth, PeriodNum: 1,
+					PeriodEnd: at.AddDate(0, 1, 0), ServerIDs: []string{live.ID}, JobID: parent.ID, Created: at, Paid: at},
+				{ID: "CSpending-" + p, ProjectID: p, Type: ecs.OrderTypeChange, Status: ecs.OrderPendingPayment,
+					Amount: -12.34, Currency: "CNY", FlavorID: "s6.xlarge.2", PeriodEnd: at.AddDate(0, 1, 0),
+					ServerIDs: []string{live.ID}, JobID: resize.ID, Created: at.Add(time.Minute)},
+				{ID: "CScancelled-" + p, ProjectID: p, Type: ecs.OrderTypeToPrePaid, Status: ecs.OrderCancelled,
+					Amount: 504, Currency: "CNY", FlavorID: live.FlavorID, PeriodType: ecs.PeriodYear, PeriodNum: 1,
+					PeriodEnd: at.AddDate(1, 0, 0), Created: at, Cancelled: at.Add(time.Hour)},
+			} {
+				if err := db.InsertOrder(ctx, tx, o); err != nil {
+					return err
+				}
 			}
 			ids[p] = []string{live.ID, resize.ID}
 		}
@@ -158,10 +192,12 @@ func TestExportImportRoundTrip(t *testing.T) {
 		"tenants": len(first.Tenants), "vpcs": len(first.VPCs), "subnets": len(first.Subnets),
 		"security_groups": len(first.SecurityGroups), "hosts": len(first.Hosts), "servers": len(first.Servers),
 		"jobs": len(first.Jobs), "fault_rules": len(first.FaultRules), "server_actions": len(first.ServerActions),
-		"job_phases": len(first.JobPhases), "client_tokens": len(first.ClientTokens),
+		"job_phases": len(first.JobPhases), "client_tokens": len(first.ClientTokens), "orders": len(first.Orders),
+		"volumes": len(first.Volumes), "ports": len(first.Ports),
 	} {
 		want := map[string]int{"tenants": 2, "vpcs": 2, "subnets": 2, "security_groups": 2, "hosts": 2, "servers": 4,
-			"jobs": 6, "fault_rules": 1, "server_actions": 4, "job_phases": 4, "client_tokens": 2}[name]
+			"jobs": 6, "fault_rules": 1, "server_actions": 4, "job_phases": 4, "client_tokens": 2, "orders": 6,
+			"volumes": 6, "ports": 2}[name]
 		if n != want {
 			t.Errorf("%s: %d rows exported, want %d", name, n, want)
 		}
@@ -193,6 +229,11 @@ func TestExportImportRoundTrip(t *testing.T) {
 
 	// What the store's own readers see is the same, too.
 	for _, p := range []string{project, otherProject} {
+		for _, id := range []string{"CSpaid-" + p, "CSpending-" + p, "CScancelled-" + p} {
+			if diff := cmp.Diff(mustOrderByID(t, src, p, id), mustOrderByID(t, dst, p, id)); diff != "" {
+				t.Errorf("order %s differs (-src +dst):\n%s", id, diff)
+			}
+		}
 		want := mustServerByID(t, src, p, "live-"+p)
 		requireServer(t, mustServerByID(t, dst, p, "live-"+p), want)
 		if diff := cmp.Diff(mustJobByID(t, src, p, "parent-"+p), mustJobByID(t, dst, p, "parent-"+p)); diff != "" {
@@ -233,6 +274,39 @@ func TestImportRefusesOtherVersions(t *testing.T) {
 	}
 }
 
+// TestImportWithoutOrders imports a version-1 document written before
+// orders were part of the snapshot: it has no "orders" key, and the store
+// ends up with no orders.
+func TestImportWithoutOrders(t *testing.T) {
+	t.Parallel()
+	src := newDB(t)
+	populate(t, src)
+	b, err := json.Marshal(mustExport(t, src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	delete(doc, "orders")
+	if b, err = json.Marshal(doc); err != nil {
+		t.Fatal(err)
+	}
+	var old sqlite.Snapshot
+	if err := json.Unmarshal(b, &old); err != nil {
+		t.Fatal(err)
+	}
+	dst := newDB(t)
+	populate(t, dst)
+	if err := dst.Import(t.Context(), &old); err != nil {
+		t.Fatalf("Import of a document without orders: %v", err)
+	}
+	if got := mustExport(t, dst); len(got.Orders) != 0 || len(got.Servers) != 4 {
+		t.Errorf("after the import: %d orders, %d servers; want 0 and 4", len(got.Orders), len(got.Servers))
+	}
+}
+
 // TestSnapshotCoversEveryColumn fails when a migration adds a column that
 // the snapshot does not carry: each column of each table must be a JSON
 // field of its snapshot row (or be one of the known renames).
@@ -248,6 +322,7 @@ func TestSnapshotCoversEveryColumn(t *testing.T) {
 		{"security_groups", sqlite.SnapshotSecurityGroup{}}, {"hosts", sqlite.SnapshotHost{}},
 		{"servers", sqlite.SnapshotServer{}}, {"jobs", sqlite.SnapshotJob{}}, {"server_actions", sqlite.SnapshotAction{}},
 		{"job_phases", sqlite.SnapshotPhase{}}, {"client_tokens", sqlite.SnapshotClientToken{}},
+		{"orders", sqlite.SnapshotOrder{}}, {"volumes", sqlite.SnapshotVolume{}}, {"ports", sqlite.SnapshotPort{}},
 	} {
 		fields := map[string]bool{}
 		rt := reflect.TypeOf(tt.row)
@@ -308,7 +383,8 @@ func TestDeleteProject(t *testing.T) {
 		`SELECT count(*) FROM servers WHERE project_id = ?`, `SELECT count(*) FROM jobs WHERE project_id = ?`,
 		`SELECT count(*) FROM server_actions WHERE project_id = ?`, `SELECT count(*) FROM client_tokens WHERE project_id = ?`,
 		`SELECT count(*) FROM vpcs WHERE project_id = ?`, `SELECT count(*) FROM subnets WHERE project_id = ?`,
-		`SELECT count(*) FROM security_groups WHERE project_id = ?`,
+		`SELECT count(*) FROM security_groups WHERE project_id = ?`, `SELECT count(*) FROM orders WHERE project_id = ?`,
+		`SELECT count(*) FROM volumes WHERE project_id = ?`, `SELECT count(*) FROM ports WHERE project_id = ?`,
 		`SELECT count(*) FROM job_phases WHERE job_id LIKE '%' || ?`,
 		`SELECT count(*) FROM river_job WHERE json_extract(args, '$.job_id') LIKE '%' || ?`,
 	} {
@@ -333,6 +409,9 @@ func TestDeleteProject(t *testing.T) {
 		c.ServerActions = slices.DeleteFunc(slices.Clone(c.ServerActions), func(v sqlite.SnapshotAction) bool { return v.ProjectID == project })
 		c.JobPhases = slices.DeleteFunc(slices.Clone(c.JobPhases), func(v sqlite.SnapshotPhase) bool { return strings.HasSuffix(v.JobID, project) })
 		c.ClientTokens = slices.DeleteFunc(slices.Clone(c.ClientTokens), func(v sqlite.SnapshotClientToken) bool { return v.ProjectID == project })
+		c.Orders = slices.DeleteFunc(slices.Clone(c.Orders), func(v sqlite.SnapshotOrder) bool { return v.ProjectID == project })
+		c.Volumes = slices.DeleteFunc(slices.Clone(c.Volumes), func(v sqlite.SnapshotVolume) bool { return v.ProjectID == project })
+		c.Ports = slices.DeleteFunc(slices.Clone(c.Ports), func(v sqlite.SnapshotPort) bool { return v.ProjectID == project })
 		return &c
 	}
 	if diff := cmp.Diff(keep(other), keep(after)); diff != "" {
@@ -390,7 +469,7 @@ func TestDeleteAllAndIsEmpty(t *testing.T) {
 		t.Error("not empty after DeleteAll")
 	}
 	for _, table := range []string{"tenants", "vpcs", "subnets", "security_groups", "servers", "jobs", "fault_rules",
-		"server_actions", "job_phases", "client_tokens", "river_job"} {
+		"server_actions", "job_phases", "client_tokens", "orders", "volumes", "ports", "river_job"} {
 		if n := scalar[int](t, db, `SELECT count(*) FROM `+table); n != 0 {
 			t.Errorf("%s: %d rows left", table, n)
 		}
@@ -424,4 +503,18 @@ func TestTenantsList(t *testing.T) {
 		}
 		return err
 	})
+}
+
+func mustOrderByID(tb testing.TB, db *sqlite.DB, projectID, id string) *ecs.Order {
+	tb.Helper()
+	var o *ecs.Order
+	inTx(tb, db, func(tx *sql.Tx) error {
+		var err error
+		o, err = db.OrderByID(tb.Context(), tx, projectID, id)
+		return err
+	})
+	if o == nil {
+		tb.Fatalf("order %s of %s not found", id, projectID)
+	}
+	return o
 }

@@ -60,14 +60,15 @@ func (d *DB) UpdateServer(ctx context.Context, tx *sql.Tx, s *ecs.Server) error 
 }
 
 // MarkServerDeleted hides a server from every read; its row stays for
-// history.
+// history. Its ports and its volumes marked delete_on_termination go with
+// it; its other volumes are detached and become available.
 func (d *DB) MarkServerDeleted(ctx context.Context, tx *sql.Tx, id string, at time.Time) error {
 	_, err := tx.ExecContext(ctx, `UPDATE servers SET deleted = 1, vm_state = ?, task_state = '', status = ?,
 		power_state = 0, updated_at = ? WHERE id = ?`, ecs.VMDeleted, ecs.StatusDeleted, at.UnixNano(), id)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete server %s: %w", id, err)
 	}
-	return nil
+	return releaseServerResources(ctx, tx, id, at)
 }
 
 // ServerByID returns a live server. An empty projectID matches any project.
