@@ -98,3 +98,59 @@ type OrderService interface {
 	// through an order; it returns the order ID ("" for a dry run).
 	ChangeChargeMode(ctx context.Context, req *ChangeChargeModeRequest) (string, error)
 }
+
+// OrderTypeUnsubscribe is the BSS order_type of an unsubscription (the
+// refund of a yearly/monthly server's remaining period).
+const OrderTypeUnsubscribe = 4
+
+// Subscription statuses, as BSS's OrderInstanceV2.status numbers them.
+const (
+	SubscriptionInitializing = 1 // the server is being created
+	SubscriptionInUse        = 2
+)
+
+// Subscription is a yearly/monthly server as BSS lists it: a subscribed
+// resource.
+type Subscription struct {
+	ServerID   string
+	ServerName string
+	ProjectID  string
+	FlavorID   string
+	OrderID    string // the purchase order
+	Status     int    // SubscriptionXxx
+	Effective  time.Time
+	Expires    time.Time
+	Updated    time.Time
+}
+
+// SubscriptionFilter selects a project's subscriptions (BSS
+// ListPayPerUseCustomerResources). Empty fields select all.
+type SubscriptionFilter struct {
+	ProjectID   string
+	OrderID     string
+	ResourceIDs []string
+	Statuses    []int
+	Offset      int
+	Limit       int // 0 = no limit
+}
+
+// UnsubscribeResult is what unsubscribing servers returns: the refund
+// order and the job that deletes the servers.
+type UnsubscribeResult struct {
+	OrderID string
+	JobID   string
+}
+
+// SubscriptionService lists and ends the subscriptions of yearly/monthly
+// servers.
+type SubscriptionService interface {
+	// FindSubscriptions returns the project's yearly/monthly servers that
+	// match f, a page of them, and how many match in all.
+	FindSubscriptions(ctx context.Context, f SubscriptionFilter) ([]*Subscription, int, error)
+	// Unsubscribe ends the subscription of yearly/monthly servers: a
+	// completed refund order, and the servers are deleted as DeleteServers
+	// deletes them (with their volumes). A server that is unknown, not
+	// yearly/monthly, busy or with an order pending payment refuses the
+	// whole request.
+	Unsubscribe(ctx context.Context, projectID string, serverIDs []string) (*UnsubscribeResult, error)
+}

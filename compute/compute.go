@@ -63,6 +63,7 @@ type Store interface {
 
 	OrderStore
 	ResourceStore
+	TokenStore
 }
 
 // Queue enqueues the execution of a job inside the caller's transaction.
@@ -106,6 +107,9 @@ type Service struct {
 	// Market, when set, adds injected faults (sold-out flavors, taken
 	// capacity) to the catalogue's sale status and the hosts' usage.
 	Market Market
+	// Accounts are the tenants' IAM accounts and password users
+	// (IdentityService); nil means no password user can log in.
+	Accounts []ecs.Account
 }
 
 var (

@@ -9,6 +9,7 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/basic"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/sdkerr"
+	bssmodel "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ecs/v2/model"
 	evssdk "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/evs/v2"
 	evsmodel "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/evs/v2/model"
@@ -256,5 +257,118 @@ func want404(t *testing.T, what string, err error) {
 	var se *sdkerr.ServiceResponseError
 	if !errors.As(err, &se) || se.StatusCode != http.StatusNotFound {
 		t.Fatalf("%s after delete: %v, want 404", what, err)
+	}
+}
+
+// TestTerraformPrePaid replays the provider's conversation for a
+// yearly/monthly huaweicloud_compute_instance: v1.1 create with auto-pay,
+// the order until status 5, the subscription query for the server ID, the
+// read, a resize with isAutoPay and its order, the read, the unsubscribe,
+// and the 404s after it.
+func TestTerraformPrePaid(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "instant")
+	a := b.account
+	billing := b.bss(a)
+	auth := basic.NewCredentialsBuilder().WithAk(a.tenant.AccessKey).WithSk(a.tenant.SecretKey).WithProjectId(a.tenant.ProjectID).Build()
+	evs := evssdk.NewEvsClient(evssdk.EvsClientBuilder().WithEndpoint(b.url).WithCredential(auth).
+		WithHttpConfig(config.DefaultHttpConfig().WithHttpTransport(b.transport)).Build())
+
+	// Create: extendparam prePaid, isAutoPay; 200 with order_id and serverIds.
+	create := a.createPrePaid(t, "tf-prepaid", "s6.large.2", true)
+	if create.HttpStatusCode != http.StatusOK {
+		t.Fatalf("CreateServers prePaid: HTTP %d", create.HttpStatusCode)
+	}
+	orderID := *create.OrderId
+	// The order until status 5.
+	if o := billing.show(t, orderID); *o.OrderInfo.Status != 5 {
+		t.Fatalf("order %s status %d, want 5 (auto-paid)", orderID, *o.OrderInfo.Status)
+	}
+	a.wantJob(t, *create.JobId, "SUCCESS")
+	// The subscription query for the resource ID.
+	query := func(body *bssmodel.QueryResourcesReq) *bssmodel.ListPayPerUseCustomerResourcesResponse {
+		t.Helper()
+		resp, err := billing.client.ListPayPerUseCustomerResources(&bssmodel.ListPayPerUseCustomerResourcesRequest{Body: body})
+		if err != nil || resp.HttpStatusCode != http.StatusOK || resp.TotalCount == nil || resp.Data == nil {
+			t.Fatalf("ListPayPerUseCustomerResources: %v %v", err, resp)
+		}
+		return resp
+	}
+	res := query(&bssmodel.QueryResourcesReq{OrderId: &orderID, OnlyMainResource: ptr(int32(1))})
+	if *res.TotalCount < 1 || len(*res.Data) != 1 {
+		t.Fatalf("subscriptions of order %s: total %d, %d entries", orderID, *res.TotalCount, len(*res.Data))
+	}
+	sub := (*res.Data)[0]
+	id := str(sub.ResourceId)
+	if id != (*create.ServerIds)[0] || sub.Status == nil || *sub.Status != 2 || sub.ExpireTime == nil || sub.IsMainResource == nil || *sub.IsMainResource != 1 {
+		t.Fatalf("subscription %+v, want server %s in use", sub, (*create.ServerIds)[0])
+	}
+	if _, err := time.Parse(time.RFC3339, str(sub.ExpireTime)); err != nil {
+		t.Fatalf("expire_time %q: %v", str(sub.ExpireTime), err)
+	}
+
+	read := func(wantFlavor string) *model.ServerDetail {
+		t.Helper()
+		s := a.show(t, id)
+		if s.Flavor.Id != wantFlavor || s.Metadata["charging_mode"] != "1" || s.Status != "ACTIVE" {
+			t.Fatalf("server flavor %s charging_mode %q status %s", s.Flavor.Id, s.Metadata["charging_mode"], s.Status)
+		}
+		list, err := a.client.ListCloudServers(&model.ListCloudServersRequest{Id: &id, ExpectFields: &[]string{"market_info"}})
+		if err != nil || list.Servers == nil || len(*list.Servers) != 1 {
+			t.Fatalf("ListCloudServers id market_info: %v %v", err, list)
+		}
+		for _, va := range s.OsExtendedVolumesvolumesAttached {
+			if _, err := evs.ShowVolume(&evsmodel.ShowVolumeRequest{VolumeId: va.Id}); err != nil {
+				t.Fatalf("ShowVolume: %v", err)
+			}
+		}
+		return s
+	}
+	read("s6.large.2")
+
+	// Change of flavor_id: v1.1 resize with isAutoPay; 200 with a job_id.
+	mode := "withStopServer"
+	rs, err := a.client.ResizeServer(&model.ResizeServerRequest{ServerId: id, Body: &model.ResizeServerRequestBody{
+		Resize: &model.ResizePrePaidServerOption{FlavorRef: "s6.xlarge.2", Mode: &mode,
+			Extendparam: &model.ResizeServerExtendParam{IsAutoPay: ptr("true")}}}})
+	if err != nil || rs.HttpStatusCode != http.StatusOK || rs.JobId == nil {
+		t.Fatalf("ResizeServer: %v %v", err, rs)
+	}
+	if rs.OrderId != nil {
+		if o := billing.show(t, *rs.OrderId); *o.OrderInfo.Status != 5 {
+			t.Fatalf("resize order status %d, want 5", *o.OrderInfo.Status)
+		}
+	}
+	a.wantJob(t, *rs.JobId, "SUCCESS")
+	s := read("s6.xlarge.2")
+	vols := s.OsExtendedVolumesvolumesAttached
+
+	// Delete: unsubscribe, then wait for the 404.
+	un, err := billing.client.CancelResourcesSubscription(&bssmodel.CancelResourcesSubscriptionRequest{
+		Body: &bssmodel.UnsubscribeResourcesReq{ResourceIds: []string{id}, UnsubscribeType: 1}})
+	if err != nil || un.HttpStatusCode != http.StatusOK || un.OrderIds == nil || len(*un.OrderIds) != 1 {
+		t.Fatalf("CancelResourcesSubscription: %v %v", err, un)
+	}
+	if o := billing.show(t, (*un.OrderIds)[0]); *o.OrderInfo.Status != 5 || *o.OrderInfo.OrderType != 4 {
+		t.Fatalf("unsubscribe order: status %d type %d, want 5 and 4", *o.OrderInfo.Status, *o.OrderInfo.OrderType)
+	}
+	waitFor(t, "the unsubscribed server to be gone", func() bool {
+		_, err := a.client.ShowServer(&model.ShowServerRequest{ServerId: id})
+		se, ok := asSDKError(err)
+		return ok && se.StatusCode == http.StatusNotFound
+	})
+	for _, va := range vols {
+		_, err := evs.ShowVolume(&evsmodel.ShowVolumeRequest{VolumeId: va.Id})
+		want404(t, "ShowVolume", err)
+	}
+	if res := query(&bssmodel.QueryResourcesReq{ResourceIds: &[]string{id}}); *res.TotalCount != 0 {
+		t.Fatalf("subscriptions after the unsubscribe: %d", *res.TotalCount)
+	}
+	// A pay-per-use server cannot be unsubscribed.
+	ppu := a.mustCreateOne(t, "ppu", "s6.small.1", "")
+	_, err = billing.client.CancelResourcesSubscription(&bssmodel.CancelResourcesSubscriptionRequest{
+		Body: &bssmodel.UnsubscribeResourcesReq{ResourceIds: []string{ppu}, UnsubscribeType: 1}})
+	if se, ok := asSDKError(err); !ok || se.StatusCode != http.StatusBadRequest {
+		t.Fatalf("unsubscribe of a pay-per-use server: %v, want HTTP 400", err)
 	}
 }

@@ -117,6 +117,10 @@ func TestFaultHook(t *testing.T) {
 		{"GET", "/v1/" + pid + "/ports/p1", nil, "ShowPort"},
 		{"GET", "/v3/" + pid + "/vpc/security-groups", nil, "ListSecurityGroupsV3"},
 		{"GET", "/v3/" + pid + "/vpc/security-groups/g1", nil, "ShowSecurityGroup"},
+		{"GET", "/v3/projects?name=cn-north-4", nil, "KeystoneListProjects"},
+		{"GET", "/v3/auth/domains", nil, "KeystoneListAuthDomains"},
+		{"POST", "/v2/orders/suscriptions/resources/query", map[string]any{}, "ListPayPerUseCustomerResources"},
+		{"POST", "/v2/orders/subscriptions/resources/unsubscribe", map[string]any{}, "CancelResourcesSubscription"},
 	}
 	var ops []string
 	for _, c := range calls {

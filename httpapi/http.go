@@ -2,7 +2,8 @@
 // API and the thin VPC and IMS slices around it, in Huawei's wire format. It
 // authenticates every request (SDK-HMAC-SHA256), routes it, decodes and
 // validates it into a domain request, calls the ecs services and encodes the
-// answer. Every error leaves through one function, writeError.
+// answer. Every error leaves through one function, writeError (BSS and IAM
+// answer in their own envelopes, writeBSSError and writeIAMError).
 package httpapi
 
 import (
@@ -46,6 +47,13 @@ type Services struct {
 	// metadata, tags) and the AZ list; when nil, those routes answer an
 	// internal error and servers show only their system disk.
 	Resources ecs.ResourceService
+	// Identity serves IAM: accounts, password users and tokens. When nil,
+	// token issuance answers an internal error and X-Auth-Token is never
+	// accepted.
+	Identity ecs.IdentityService
+	// Subscriptions serves the BSS subscription query and unsubscribe;
+	// when nil those routes answer an internal error.
+	Subscriptions ecs.SubscriptionService
 }
 
 // RequestFaults injects faults into API calls: a delay, and an error to
@@ -237,19 +245,8 @@ func (s *Server) authedOp(opOf func(body []byte) string, h apiFunc) http.Handler
 			s.writeGatewayError(w, r, http.StatusRequestEntityTooLarge, "APIGW.0201", "Request entity too large.")
 			return
 		}
-		ak, err := s.verify.Verify(r.Context(), r, body)
-		var authErr *signature.Error
-		if errors.As(err, &authErr) {
-			s.writeGatewayError(w, r, authErr.Status, authErr.Code, authErr.Message)
-			return
-		}
-		if err != nil {
-			s.writeError(w, r, fmt.Errorf("verify signature: %w", err))
-			return
-		}
-		t, err := s.Tenants.FindTenantByAccessKey(r.Context(), ak)
-		if err != nil {
-			s.writeError(w, r, err)
+		t, ok := s.authenticate(w, r, body)
+		if !ok {
 			return
 		}
 		if pid := r.PathValue("project_id"); pid != "" && pid != t.ProjectID {
@@ -270,6 +267,46 @@ func (s *Server) authedOp(opOf func(body []byte) string, h apiFunc) http.Handler
 			s.writeError(w, r, err)
 		}
 	})
+}
+
+// authenticate finds the caller of a request: by its X-Auth-Token (an IAM
+// token) when it carries one and no signature, else by its SDK-HMAC-SHA256
+// signature. It answers the gateway's error and reports false when the
+// caller is not authenticated.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, body []byte) (*ecs.Tenant, bool) {
+	if values, hasToken := r.Header[http.CanonicalHeaderKey("X-Auth-Token")]; hasToken && r.Header.Get("Authorization") == "" {
+		if s.Identity == nil {
+			s.writeGatewayError(w, r, http.StatusUnauthorized, "APIGW.0301",
+				"Incorrect IAM authentication information: decrypt token fail")
+			return nil, false
+		}
+		t, _, err := s.Identity.FindTenantByToken(r.Context(), values[0])
+		if ecs.ErrorCode(err) == ecs.CodeTokenInvalid {
+			s.writeGatewayError(w, r, http.StatusUnauthorized, ecs.CodeTokenInvalid, ecs.ErrorMessage(err))
+			return nil, false
+		}
+		if err != nil {
+			s.writeError(w, r, fmt.Errorf("find token: %w", err))
+			return nil, false
+		}
+		return t, true
+	}
+	ak, err := s.verify.Verify(r.Context(), r, body)
+	var authErr *signature.Error
+	if errors.As(err, &authErr) {
+		s.writeGatewayError(w, r, authErr.Status, authErr.Code, authErr.Message)
+		return nil, false
+	}
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("verify signature: %w", err))
+		return nil, false
+	}
+	t, err := s.Tenants.FindTenantByAccessKey(r.Context(), ak)
+	if err != nil {
+		s.writeError(w, r, err)
+		return nil, false
+	}
+	return t, true
 }
 
 // injectFault applies the fault rules to a call: it waits out their delay

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -142,4 +143,64 @@ func orderIDField(id *string) (string, error) {
 		return "", invalidField("order_id", "must be a non-empty string")
 	}
 	return requireID("order_id", *id)
+}
+
+// querySubscriptions serves ListPayPerUseCustomerResources (the SDK's name
+// for POST /v2/orders/suscriptions/resources/query, spelled so): the
+// caller's yearly/monthly servers.
+func (s *Server) querySubscriptions(w http.ResponseWriter, r *http.Request, body []byte) error {
+	if s.Subscriptions == nil {
+		return errNoOrders
+	}
+	t := tenantFrom(r.Context())
+	f, ecsOnly, err := decodeQueryResources(body, t.ProjectID)
+	if err != nil {
+		return err
+	}
+	out := queryResourcesResult{Data: []orderInstance{}}
+	if ecsOnly {
+		subs, total, err := s.Subscriptions.FindSubscriptions(r.Context(), f)
+		if err != nil {
+			return err
+		}
+		for _, sub := range subs {
+			out.Data = append(out.Data, newOrderInstance(sub, t.ProjectName))
+		}
+		out.TotalCount = total
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// unsubscribe serves CancelResourcesSubscription: the servers are deleted
+// as DeleteServers deletes them, volumes included, and the refund order is
+// answered. Only unsubscribe_type 1 (the resources themselves) is served.
+func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request, body []byte) error {
+	if s.Subscriptions == nil {
+		return errNoOrders
+	}
+	var req unsubscribeWire
+	if err := decodeBody(body, &req); err != nil {
+		return err
+	}
+	if len(req.ResourceIDs) == 0 {
+		return missingField("resource_ids")
+	}
+	for i, id := range req.ResourceIDs {
+		if _, err := requireID(fmt.Sprintf("resource_ids[%d]", i), id); err != nil {
+			return err
+		}
+	}
+	if req.UnsubscribeType == nil {
+		return missingField("unsubscribe_type")
+	}
+	if *req.UnsubscribeType != 1 {
+		return invalidField("unsubscribe_type", fmt.Sprintf("only 1 (unsubscribe the resources) is supported by ecsd, got %d", *req.UnsubscribeType))
+	}
+	res, err := s.Subscriptions.Unsubscribe(r.Context(), tenantFrom(r.Context()).ProjectID, req.ResourceIDs)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, unsubscribeResult{OrderIDs: []string{res.OrderID}, FailResourceInfos: []any{}})
+	return nil
 }

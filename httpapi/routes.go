@@ -39,6 +39,8 @@ func (s *Server) routes() {
 	m.Handle("GET /v2/orders/customer-orders/details/{order_id}", s.authedBSS("ShowCustomerOrderDetails", s.showOrder))
 	m.Handle("POST /v3/orders/customer-orders/pay", s.authedBSS("PayOrders", s.payOrder))
 	m.Handle("PUT /v2/orders/customer-orders/cancel", s.authedBSS("CancelCustomerOrder", s.cancelOrder))
+	m.Handle("POST /v2/orders/suscriptions/resources/query", s.authedBSS("ListPayPerUseCustomerResources", s.querySubscriptions))
+	m.Handle("POST /v2/orders/subscriptions/resources/unsubscribe", s.authedBSS("CancelResourcesSubscription", s.unsubscribe))
 	// VPC
 	m.Handle("GET /v1/{project_id}/vpcs", s.authed("ListVpcs", s.listVPCs))
 	m.Handle("GET /v1/{project_id}/subnets", s.authed("ListSubnets", s.listSubnets))
@@ -48,6 +50,11 @@ func (s *Server) routes() {
 	m.Handle("GET /v1/{project_id}/ports/{port_id}", s.authed("ShowPort", s.showPort))
 	m.Handle("GET /v3/{project_id}/vpc/security-groups", s.authed("ListSecurityGroupsV3", s.listSecurityGroupsV3))
 	m.Handle("GET /v3/{project_id}/vpc/security-groups/{security_group_id}", s.authed("ShowSecurityGroup", s.showSecurityGroupV3))
+	// IAM (global: no project in the path). Token issuance is
+	// authenticated by its password, not by a signature.
+	m.Handle("GET /v3/projects", s.authed("KeystoneListProjects", s.listProjects))
+	m.Handle("GET /v3/auth/domains", s.authed("KeystoneListAuthDomains", s.listAuthDomains))
+	m.Handle("POST /v3/auth/tokens", s.createToken())
 	// IMS
 	m.Handle("GET /v2/cloudimages", s.authed("ListImages", s.listImages))
 	// Nova (v2.1, and v2 as its alias)
@@ -71,6 +78,8 @@ var Operations = []string{
 	"UpdateServer", "UpdateServerMetadata", "BatchCreateServerTags", "BatchDeleteServerTags", "ShowServerTags",
 	"ShowServerBlockDevice", "NovaListAvailabilityZones", "ShowVolume", "ShowSubnet", "ListPorts", "ShowPort",
 	"ListSecurityGroupsV3", "ShowSecurityGroup",
+	"KeystoneListProjects", "KeystoneListAuthDomains",
+	"ListPayPerUseCustomerResources", "CancelResourcesSubscription",
 }
 
 // actionOperation names the operation of a POST .../cloudservers/action

@@ -192,3 +192,100 @@ type bssError struct {
 	Code    string `json:"error_code"`
 	Message string `json:"error_msg"`
 }
+
+// queryResourcesWire is SDK bss QueryResourcesReq.
+type queryResourcesWire struct {
+	ResourceIDs      []string `json:"resource_ids"`
+	OrderID          *string  `json:"order_id"`
+	OnlyMainResource *int     `json:"only_main_resource"`
+	StatusList       []int    `json:"status_list"`
+	Offset           *int     `json:"offset"`
+	Limit            *int     `json:"limit"`
+	ServiceTypeCode  *string  `json:"service_type_code"`
+}
+
+// decodeQueryResources reads a subscription query; the filter's project is
+// the caller's. It reports false when the query cannot match ECS servers
+// (another service type).
+func decodeQueryResources(body []byte, projectID string) (ecs.SubscriptionFilter, bool, error) {
+	var w queryResourcesWire
+	f := ecs.SubscriptionFilter{ProjectID: projectID, Limit: 10}
+	if err := decodeBody(body, &w); err != nil {
+		return f, false, err
+	}
+	if w.OrderID != nil {
+		f.OrderID = *w.OrderID
+	}
+	f.ResourceIDs, f.Statuses = w.ResourceIDs, w.StatusList
+	if w.OnlyMainResource != nil && *w.OnlyMainResource != 0 && *w.OnlyMainResource != 1 {
+		return f, false, invalidField("only_main_resource", "must be 0 or 1")
+	}
+	if w.Offset != nil {
+		if *w.Offset < 0 {
+			return f, false, invalidField("offset", "must be at least 0")
+		}
+		f.Offset = *w.Offset
+	}
+	if w.Limit != nil {
+		if *w.Limit < 1 || *w.Limit > 500 {
+			return f, false, invalidField("limit", "must be between 1 and 500")
+		}
+		f.Limit = *w.Limit
+	}
+	ecsOnly := w.ServiceTypeCode == nil || *w.ServiceTypeCode == "" || *w.ServiceTypeCode == bssServiceTypeCode
+	return f, ecsOnly, nil
+}
+
+// orderInstance is SDK bss OrderInstanceV2.
+type orderInstance struct {
+	ID               string `json:"id"`
+	ResourceID       string `json:"resource_id"`
+	ResourceName     string `json:"resource_name"`
+	RegionCode       string `json:"region_code"`
+	ServiceTypeCode  string `json:"service_type_code"`
+	ResourceTypeCode string `json:"resource_type_code"`
+	ResourceTypeName string `json:"resource_type_name"`
+	ServiceTypeName  string `json:"service_type_name"`
+	ResourceSpecCode string `json:"resource_spec_code"`
+	ProjectID        string `json:"project_id"`
+	ProductID        string `json:"product_id"`
+	ParentResourceID string `json:"parent_resource_id"`
+	IsMainResource   int    `json:"is_main_resource"`
+	Status           int    `json:"status"`
+	EffectiveTime    string `json:"effective_time"`
+	ExpireTime       string `json:"expire_time"`
+	ExpirePolicy     int    `json:"expire_policy"`
+	ProductSpecDesc  string `json:"product_spec_desc"`
+	UpdateTime       string `json:"update_time"`
+}
+
+// queryResourcesResult is SDK ListPayPerUseCustomerResourcesResponse.
+type queryResourcesResult struct {
+	Data       []orderInstance `json:"data"`
+	TotalCount int             `json:"total_count"`
+}
+
+// newOrderInstance returns a subscription as BSS lists it; region is the
+// tenant's region.
+func newOrderInstance(s *ecs.Subscription, region string) orderInstance {
+	return orderInstance{
+		ID: s.ServerID, ResourceID: s.ServerID, ResourceName: s.ServerName, RegionCode: region,
+		ServiceTypeCode: bssServiceTypeCode, ResourceTypeCode: bssResourceTypeCode, ResourceTypeName: "Cloud Server",
+		ServiceTypeName: bssServiceTypeName, ResourceSpecCode: s.FlavorID + ".linux", ProjectID: s.ProjectID,
+		ProductID: "ecsd-product-" + s.FlavorID, IsMainResource: 1, Status: s.Status,
+		EffectiveTime: s.Effective.UTC().Format(bssTimeFormat), ExpireTime: s.Expires.UTC().Format(bssTimeFormat),
+		ProductSpecDesc: s.FlavorID, UpdateTime: s.Updated.UTC().Format(bssTimeFormat),
+	}
+}
+
+// unsubscribeWire is SDK bss UnsubscribeResourcesReq.
+type unsubscribeWire struct {
+	ResourceIDs     []string `json:"resource_ids"`
+	UnsubscribeType *int     `json:"unsubscribe_type"`
+}
+
+// unsubscribeResult is SDK CancelResourcesSubscriptionResponse.
+type unsubscribeResult struct {
+	OrderIDs          []string `json:"order_ids"`
+	FailResourceInfos []any    `json:"fail_resource_infos"`
+}

@@ -32,10 +32,13 @@ import (
 	"github.com/ecsd-dev/ecsd/worker"
 )
 
-// TenantQuota is a tenant with its quota.
+// TenantQuota is a tenant with its quota and, optionally, its IAM account
+// name and password users.
 type TenantQuota struct {
-	Tenant ecs.Tenant
-	Quota  ecs.Quota
+	Tenant     ecs.Tenant
+	Quota      ecs.Quota
+	DomainName string     // "" = the tenant's domain ID
+	Users      []ecs.User // password users, who may obtain IAM tokens
 }
 
 // Config is a node's resolved settings.
@@ -161,6 +164,13 @@ func (m *Node) Run(ctx context.Context) error {
 
 	m.Service = &compute.Service{Store: db, Catalog: m.Catalog, Clock: m.Clock, Logger: m.Logger}
 	for _, t := range cfg.Tenants {
+		name := t.DomainName
+		if name == "" {
+			name = t.Tenant.DomainID
+		}
+		m.Service.Accounts = append(m.Service.Accounts, ecs.Account{ProjectID: t.Tenant.ProjectID, DomainName: name, Users: t.Users})
+	}
+	for _, t := range cfg.Tenants {
 		if err := m.Service.EnsureTenant(ctx, t.Tenant, t.Quota); err != nil {
 			return err
 		}
@@ -233,7 +243,7 @@ func (m *Node) Run(ctx context.Context) error {
 		Servers: m.Service, Jobs: m.Service, Tenants: m.Service,
 		Flavors: m.Service, Networks: m.Service, Images: m.Service,
 		BatchResize: m.Service, Market: m.Service, Orders: m.Service,
-		Resources: m.Service,
+		Resources: m.Service, Identity: m.Service, Subscriptions: m.Service,
 	}, m.Logger)
 	m.Control = &control.Server{Token: cfg.AdminToken, Logger: m.Logger, Clock: m.VClock, History: m.Service, Health: m.health}
 	m.HTTP.Faults, m.HTTP.Sleep = m.Faults, m.Clock.Sleep

@@ -122,6 +122,11 @@ type TenantConfig struct {
 	// Quota is the project's own quota, or nil for Config.DefaultQuota.
 	// Fields the file leaves out are taken from the file's default quota.
 	Quota *ecs.Quota
+	// DomainName is the account name IAM password users log in to (""
+	// = the domain ID); Users are the password users (file key users:
+	// [{name, password}]), who may obtain IAM tokens.
+	DomainName string
+	Users      []ecs.User
 }
 
 // Tenant returns t as a domain tenant.
@@ -411,7 +416,8 @@ Config file only (see the example configuration, cmd/ecsd/testdata/example.yaml)
   timing.phases   map of phase name to Go duration ("250ms") overriding the profile
   quota           default project quota {instances, cores, ram (MiB)}; -1 is unlimited
   tenants         list of {access_key, secret_key, project_id, project_name,
-                  domain_id, quota}, accepted besides the development tenant
+                  domain_id, quota, domain_name, users: [{name, password}]},
+                  accepted besides the development tenant
   flavors         flavor catalogue overrides: {id, vcpus, ram, family,
                   extra_specs, remove}
   hosts           simulated hosts {id, az, vcpus, ram, arch}; default: built-in
@@ -470,6 +476,7 @@ func (c Config) Validate() error {
 		ak[ecs.DevTenant.AccessKey] = "the development tenant (turn it off to reuse its credentials)"
 		pid[ecs.DevTenant.ProjectID] = "the development tenant (turn it off to reuse its credentials)"
 	}
+	domains := make(map[string]string)
 	for i, t := range c.TenantConfigs {
 		at := fmt.Sprintf("%s[%d]", c.origin("tenants"), i)
 		tbad := func(field, format string, args ...any) {
@@ -504,6 +511,26 @@ func (c Config) Validate() error {
 		}
 		if t.Quota != nil {
 			errs = append(errs, validQuota(at+".quota", *t.Quota)...)
+		}
+		if len(t.Users) > 0 && t.DomainName == "" {
+			tbad("domain_name", "must be set when the tenant declares users")
+		}
+		if t.DomainName != "" && (domains[t.DomainName] != "" || (c.DevTenant && t.DomainName == DevDomainName)) {
+			tbad("domain_name", "%q is already used by another tenant", t.DomainName)
+		}
+		domains[t.DomainName] = fmt.Sprintf("tenants[%d]", i)
+		users := make(map[string]bool)
+		for j, u := range t.Users {
+			switch {
+			case u.Name == "":
+				tbad(fmt.Sprintf("users[%d].name", j), "must not be empty")
+			case users[u.Name]:
+				tbad(fmt.Sprintf("users[%d].name", j), "%q is declared twice", u.Name)
+			}
+			users[u.Name] = true
+			if n := len(u.Password); n < 8 {
+				tbad(fmt.Sprintf("users[%d].password", j), "must be at least 8 characters, not %d", n)
+			}
 		}
 	}
 
@@ -684,10 +711,19 @@ type fileLog struct {
 	Format *string `yaml:"format" json:"format"`
 }
 
-// The file's quota and tenants have the seed document's format.
+// The file's quota and tenants have the seed document's format; a tenant
+// of the file may also declare its IAM account name and password users.
 type (
 	fileQuota  = seed.Limits
-	fileTenant = seed.Tenant
+	fileTenant struct {
+		seed.Tenant `yaml:",inline"`
+		DomainName  string     `yaml:"domain_name" json:"domain_name"`
+		Users       []fileUser `yaml:"users" json:"users"`
+	}
+	fileUser struct {
+		Name     string `yaml:"name" json:"name"`
+		Password string `yaml:"password" json:"password"`
+	}
 )
 
 type fileFlavor struct {
@@ -763,6 +799,10 @@ func (c *Config) applyFile(path string, f *fileConfig) error {
 				ProjectID:   t.ProjectID,
 				ProjectName: t.ProjectName,
 				DomainID:    t.DomainID,
+				DomainName:  t.DomainName,
+			}
+			for _, u := range t.Users {
+				tc.Users = append(tc.Users, ecs.User{Name: u.Name, Password: u.Password})
 			}
 			if t.Quota != nil {
 				q := t.Quota.Over(c.DefaultQuota)
@@ -845,6 +885,7 @@ func jsonError(data []byte, err error) error {
 		if at == "" {
 			at = "top level"
 		}
+		at = strings.ReplaceAll(at, ".Tenant.", ".") // a file tenant embeds the seed's
 		return fmt.Errorf("line %d: %s: cannot use a JSON %s as %s", lineAt(data, typ.Offset), at, typ.Value, typeName(typ.Type.String()))
 	}
 	msg := strings.TrimPrefix(err.Error(), "json: ")
@@ -920,4 +961,27 @@ func typeName(t string) string {
 
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
+}
+
+// The development tenant's IAM account and its one password user, as
+// documented (README, docs/terraform.md).
+const (
+	DevDomainName   = "ecsd-dev"
+	DevUserName     = "ecsd-dev"
+	DevUserPassword = "ecsdDevPassword0001"
+)
+
+// AccountOf returns the IAM account name and password users of project
+// projectID: the development user for the development tenant, the file's
+// declaration for a configured tenant.
+func (c Config) AccountOf(projectID string) (string, []ecs.User) {
+	if c.DevTenant && projectID == ecs.DevTenant.ProjectID {
+		return DevDomainName, []ecs.User{{Name: DevUserName, Password: DevUserPassword}}
+	}
+	for _, t := range c.TenantConfigs {
+		if t.ProjectID == projectID {
+			return t.DomainName, t.Users
+		}
+	}
+	return "", nil
 }

@@ -67,7 +67,9 @@ func (c Config) Node() node.Config {
 	q := c.DefaultQuota
 	nc.DefaultQuota = &q
 	for _, t := range c.Tenants() {
-		nc.Tenants = append(nc.Tenants, node.TenantQuota{Tenant: t, Quota: c.QuotaFor(t.ProjectID)})
+		tq := node.TenantQuota{Tenant: t, Quota: c.QuotaFor(t.ProjectID)}
+		tq.DomainName, tq.Users = c.AccountOf(t.ProjectID)
+		nc.Tenants = append(nc.Tenants, tq)
 	}
 	for _, f := range c.Flavors {
 		nc.Flavors = append(nc.Flavors, f.override())
