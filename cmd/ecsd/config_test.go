@@ -330,6 +330,8 @@ func TestExampleConfig(t *testing.T) {
 		{"flavors", len(c.Flavors), 3},
 		{"hosts", len(c.Hosts), 2},
 		{"all tenants", len(c.Tenants()), 3},
+		{"team-a users", len(c.TenantConfigs[0].Users), 1},
+		{"team-a domain name", c.TenantConfigs[0].DomainName, "team-a"},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("%s = %v, want %v", tt.name, tt.got, tt.want)
@@ -456,6 +458,17 @@ func TestLoadErrors(t *testing.T) {
 		}},
 		{name: "tenant quota", file: "tenants:\n  - {access_key: K, secret_key: 0123456789abcdef, project_id: " + pidA + ", project_name: p, domain_id: " + pidB + ", quota: {cores: -5}}\n", want: []string{
 			"config file c.yaml: tenants[0].quota.cores: must be -1 (unlimited) or at least 0, not -5",
+		}},
+		{name: "users without domain name", file: "tenants:\n  - {access_key: K, secret_key: 0123456789abcdef, project_id: " + pidA + ", project_name: p, domain_id: " + pidB + ", users: [{name: u, password: longenough}]}\n", want: []string{
+			"config file c.yaml: tenants[0].domain_name: must be set when the tenant declares users",
+		}},
+		{name: "user problems", file: "tenants:\n  - {access_key: K, secret_key: 0123456789abcdef, project_id: " + pidA + ", project_name: p, domain_id: " + pidB + ", domain_name: d, users: [{name: u, password: short}, {name: u, password: longenough}, {name: '', password: longenough}]}\n", want: []string{
+			"config file c.yaml: tenants[0].users[0].password: must be at least 8 characters, not 5",
+			`config file c.yaml: tenants[0].users[1].name: "u" is declared twice`,
+			"config file c.yaml: tenants[0].users[2].name: must not be empty",
+		}},
+		{name: "domain name taken by the dev tenant", file: "tenants:\n  - {access_key: K, secret_key: 0123456789abcdef, project_id: " + pidA + ", project_name: p, domain_id: " + pidB + ", domain_name: ecsd-dev}\n", want: []string{
+			`config file c.yaml: tenants[0].domain_name: "ecsd-dev" is already used by another tenant`,
 		}},
 		{name: "tenant project id", args: []string{"--config", "testdata/bad-tenant.yaml"}, want: []string{
 			"config file testdata/bad-tenant.yaml: tenants[1].project_id: must be 32 lowercase hex characters",
