@@ -253,19 +253,10 @@ func (s *Service) FindOrder(ctx context.Context, projectID, orderID string) (*ec
 // yearly/monthly.
 func (s *Service) PayOrder(ctx context.Context, projectID, orderID string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		o, err := s.orders().OrderByID(ctx, tx, projectID, orderID)
+		o, err := s.pendingOrder(ctx, tx, projectID, orderID, CodeOrderNotPayable,
+			"has already been paid", "has been cancelled and cannot be paid")
 		if err != nil {
 			return err
-		}
-		switch {
-		case o == nil:
-			return orderNotFound(orderID)
-		case o.Status == ecs.OrderCompleted:
-			return ecs.Errorf(CodeOrderNotPayable, "The order %s has already been paid.", orderID)
-		case o.Status == ecs.OrderCancelled:
-			return ecs.Errorf(CodeOrderNotPayable, "The order %s has been cancelled and cannot be paid.", orderID)
-		case o.Status != ecs.OrderPendingPayment:
-			return ecs.Errorf(CodeOrderNotPayable, "The order %s is not pending payment.", orderID)
 		}
 		o.Status, o.Paid = ecs.OrderCompleted, s.now()
 		if err := s.orders().UpdateOrder(ctx, tx, o); err != nil {
@@ -279,6 +270,27 @@ func (s *Service) PayOrder(ctx context.Context, projectID, orderID string) error
 		}
 		return nil
 	})
+}
+
+// pendingOrder loads an order of the project that awaits payment. An
+// unknown order is not found; a completed or cancelled one is refused with
+// code and the matching message (completedMsg, cancelledMsg), as is any
+// other order not pending payment.
+func (s *Service) pendingOrder(ctx context.Context, tx *sql.Tx, projectID, orderID, code, completedMsg, cancelledMsg string) (*ecs.Order, error) {
+	o, err := s.orders().OrderByID(ctx, tx, projectID, orderID)
+	switch {
+	case err != nil:
+		return nil, err
+	case o == nil:
+		return nil, orderNotFound(orderID)
+	case o.Status == ecs.OrderCompleted:
+		return nil, ecs.Errorf(code, "The order %s %s.", orderID, completedMsg)
+	case o.Status == ecs.OrderCancelled:
+		return nil, ecs.Errorf(code, "The order %s %s.", orderID, cancelledMsg)
+	case o.Status != ecs.OrderPendingPayment:
+		return nil, ecs.Errorf(code, "The order %s is not pending payment.", orderID)
+	}
+	return o, nil
 }
 
 // releaseJob starts the job an order held back.
@@ -314,19 +326,10 @@ func (s *Service) releaseJob(ctx context.Context, tx *sql.Tx, o *ecs.Order) erro
 // target flavor and host are given back and the server's task cleared.
 func (s *Service) CancelOrder(ctx context.Context, projectID, orderID string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		o, err := s.orders().OrderByID(ctx, tx, projectID, orderID)
+		o, err := s.pendingOrder(ctx, tx, projectID, orderID, CodeOrderNotCancel,
+			"has been paid and cannot be cancelled", "has already been cancelled")
 		if err != nil {
 			return err
-		}
-		switch {
-		case o == nil:
-			return orderNotFound(orderID)
-		case o.Status == ecs.OrderCompleted:
-			return ecs.Errorf(CodeOrderNotCancel, "The order %s has been paid and cannot be cancelled.", orderID)
-		case o.Status == ecs.OrderCancelled:
-			return ecs.Errorf(CodeOrderNotCancel, "The order %s has already been cancelled.", orderID)
-		case o.Status != ecs.OrderPendingPayment:
-			return ecs.Errorf(CodeOrderNotCancel, "The order %s is not pending payment.", orderID)
 		}
 		now := s.now()
 		o.Status, o.Cancelled = ecs.OrderCancelled, now
