@@ -4,7 +4,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: check test test/race lint verify build run fuzz
+.PHONY: check test test/race lint verify build run fuzz bench bench/smoke
 
 ## check: formatting, vet and every test with the race detector.
 check: lint test/race
@@ -41,3 +41,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzVerify -fuzztime 20s ./signature/
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 20s ./httpapi/
 	$(GO) test -run '^$$' -fuzz FuzzParseQuery -fuzztime 20s ./httpapi/
+
+## bench: the Go benchmarks of the hot functions, with allocations.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+## bench/smoke: every ecsbench scenario for about a second (CI; asserts no speed).
+bench/smoke:
+	$(GO) run ./cmd/ecsbench --smoke
