@@ -96,6 +96,9 @@ type ResourceService interface {
 	// ServerVolumes returns the volumes attached to a server, system disk
 	// first, then by device.
 	ServerVolumes(ctx context.Context, projectID, serverID string) ([]*Volume, error)
+	// VolumesOfServers returns the volumes of several servers of the
+	// project at once, keyed by server ID.
+	VolumesOfServers(ctx context.Context, projectID string, serverIDs []string) (map[string][]*Volume, error)
 	FindPortByID(ctx context.Context, projectID, id string) (*Port, error)
 	FindPorts(ctx context.Context, f PortFilter) ([]*Port, error)
 	FindSubnetByID(ctx context.Context, projectID, id string) (*Subnet, error)

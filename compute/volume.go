@@ -17,6 +17,7 @@ type ResourceStore interface {
 	InsertVolume(ctx context.Context, tx *sql.Tx, v *ecs.Volume) error
 	VolumeByID(ctx context.Context, tx *sql.Tx, projectID, id string) (*ecs.Volume, error)
 	ServerVolumes(ctx context.Context, tx *sql.Tx, serverID string) ([]*ecs.Volume, error)
+	VolumesOfServers(ctx context.Context, tx *sql.Tx, projectID string, serverIDs []string) (map[string][]*ecs.Volume, error)
 	SetVolumesDeleteOnTermination(ctx context.Context, tx *sql.Tx, serverID string, del bool) error
 	InsertPort(ctx context.Context, tx *sql.Tx, p *ecs.Port) error
 	FindPorts(ctx context.Context, tx *sql.Tx, f ecs.PortFilter) ([]*ecs.Port, error)
@@ -79,6 +80,18 @@ func (s *Service) ServerVolumes(ctx context.Context, projectID, serverID string)
 		}
 		var err error
 		out, err = s.Store.ServerVolumes(ctx, tx, serverID)
+		return err
+	})
+	return out, err
+}
+
+// VolumesOfServers implements ecs.ResourceService: one query for a page of
+// servers.
+func (s *Service) VolumesOfServers(ctx context.Context, projectID string, serverIDs []string) (map[string][]*ecs.Volume, error) {
+	var out map[string][]*ecs.Volume
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = s.Store.VolumesOfServers(ctx, tx, projectID, serverIDs)
 		return err
 	})
 	return out, err

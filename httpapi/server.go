@@ -138,20 +138,23 @@ func (s *Server) views(ctx context.Context, projectID string, servers []*ecs.Ser
 	for _, img := range imgs {
 		imgByID[img.ID] = img
 	}
+	var vols map[string][]*ecs.Volume
+	if s.Resources != nil {
+		ids := make([]string, len(servers))
+		for i, srv := range servers {
+			ids[i] = srv.ID
+		}
+		if vols, err = s.Resources.VolumesOfServers(ctx, projectID, ids); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]serverView, len(servers))
 	for i, srv := range servers {
 		f, err := s.Flavors.FindFlavorByID(ctx, srv.FlavorID)
 		if err != nil {
 			f = &ecs.Flavor{ID: srv.FlavorID, Name: srv.FlavorID}
 		}
-		v := serverView{Server: srv, Flavor: f, Image: imgByID[srv.ImageID], UserID: userID(projectID)}
-		if s.Resources != nil {
-			vols, err := s.Resources.ServerVolumes(ctx, projectID, srv.ID)
-			if err != nil && ecs.ErrorCode(err) != ecs.CodeServerNotFound {
-				return nil, err
-			}
-			v.Volumes = vols
-		}
+		v := serverView{Server: srv, Flavor: f, Image: imgByID[srv.ImageID], UserID: userID(projectID), Volumes: vols[srv.ID]}
 		for _, id := range srv.SecurityGroups {
 			if g := sgByID[id]; g != nil {
 				v.SecurityGroups = append(v.SecurityGroups, g)

@@ -58,6 +58,30 @@ func (d *DB) ServerVolumes(ctx context.Context, tx *sql.Tx, serverID string) ([]
 	return out, rows.Err()
 }
 
+// VolumesOfServers returns the volumes attached to each of a project's
+// servers, keyed by server ID, each list ordered as ServerVolumes orders it.
+func (d *DB) VolumesOfServers(ctx context.Context, tx *sql.Tx, projectID string, serverIDs []string) (map[string][]*ecs.Volume, error) {
+	out := make(map[string][]*ecs.Volume, len(serverIDs))
+	if len(serverIDs) == 0 {
+		return out, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+volumeColumns+` FROM volumes WHERE project_id = ? AND server_id IN (`+
+		placeholders(len(serverIDs))+`) ORDER BY server_id, boot_index DESC, device, seq`,
+		append([]any{projectID}, anys(serverIDs)...)...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: volumes of servers: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v, err := scanVolume(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: volumes of servers: %w", err)
+		}
+		out[v.ServerID] = append(out[v.ServerID], v)
+	}
+	return out, rows.Err()
+}
+
 // SetVolumesDeleteOnTermination sets whether deleting a server deletes its
 // data disks (its system disk is always deleted).
 func (d *DB) SetVolumesDeleteOnTermination(ctx context.Context, tx *sql.Tx, serverID string, del bool) error {
