@@ -214,6 +214,8 @@ func (w *statusRecorder) Write(b []byte) (int, error) {
 }
 
 // lookupSecret finds the secret key of an access key for the verifier.
+// It keeps the tenant it found in the request's tenantSlot, so that
+// authenticate does not look it up a second time.
 func (s *Server) lookupSecret(ctx context.Context, ak string) (string, bool, error) {
 	t, err := s.Tenants.FindTenantByAccessKey(ctx, ak)
 	if ecs.ErrorCode(err) != "" {
@@ -222,8 +224,16 @@ func (s *Server) lookupSecret(ctx context.Context, ak string) (string, bool, err
 	if err != nil {
 		return "", false, err
 	}
+	if slot, ok := ctx.Value(tenantSlotKey{}).(*tenantSlot); ok {
+		slot.tenant = t
+	}
 	return t.SecretKey, true, nil
 }
+
+// tenantSlot carries the tenant lookupSecret found out of Verify.
+type tenantSlot struct{ tenant *ecs.Tenant }
+
+type tenantSlotKey struct{}
 
 // apiFunc is a Huawei API handler: it writes a success response or returns
 // an error for writeError.
@@ -291,7 +301,8 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, body []byt
 		}
 		return t, true
 	}
-	ak, err := s.verify.Verify(r.Context(), r, body)
+	slot := &tenantSlot{}
+	ak, err := s.verify.Verify(context.WithValue(r.Context(), tenantSlotKey{}, slot), r, body)
 	var authErr *signature.Error
 	if errors.As(err, &authErr) {
 		s.writeGatewayError(w, r, authErr.Status, authErr.Code, authErr.Message)
@@ -300,6 +311,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, body []byt
 	if err != nil {
 		s.writeError(w, r, fmt.Errorf("verify signature: %w", err))
 		return nil, false
+	}
+	if slot.tenant != nil && slot.tenant.AccessKey == ak {
+		return slot.tenant, true
 	}
 	t, err := s.Tenants.FindTenantByAccessKey(r.Context(), ak)
 	if err != nil {
