@@ -178,7 +178,9 @@ func (m *Node) Run(ctx context.Context) error {
 	if err := m.Service.SetHosts(ctx, m.hosts()); err != nil {
 		return err
 	}
-	if err := m.recoverDriver(ctx); err != nil {
+	// The driver learns of the machines the store knows, so that a
+	// restarted ecsd keeps operating them.
+	if err := (&compute.Admin{Service: m.Service, Store: db, Driver: m.Driver}).RecoverDriver(ctx); err != nil {
 		return err
 	}
 	rescued, err := db.RescueInterruptedJobs(ctx)
@@ -331,34 +333,6 @@ func (m *Node) storeEmpty(ctx context.Context) (bool, error) {
 	}
 	defer tx.Rollback()
 	return m.DB.IsEmpty(ctx, tx)
-}
-
-// recoverDriver tells the driver about the servers the store knows, so that
-// a restarted ecsd can keep operating them.
-func (m *Node) recoverDriver(ctx context.Context) error {
-	tx, err := m.DB.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	servers, err := m.DB.AllServers(ctx, tx)
-	if err != nil {
-		return err
-	}
-	var insts []driver.Instance
-	for _, s := range servers {
-		if s.VMState == ecs.VMBuilding && s.PowerState == ecs.PowerNoState {
-			continue // never spawned; its create job spawns it
-		}
-		f, ok := m.Catalog.Flavor(s.FlavorID)
-		if !ok {
-			continue
-		}
-		insts = append(insts, driver.Instance{ID: s.ID, Name: s.Name, ImageID: s.ImageID, HostID: s.HostID,
-			Shape:   driver.Shape{FlavorID: f.ID, VCPUs: f.VCPUs, RAMMB: f.RAMMB},
-			Running: s.PowerState == ecs.PowerRunning})
-	}
-	return m.Driver.Recover(ctx, insts)
 }
 
 func (m *Node) banner(dataDir string) {
