@@ -52,7 +52,8 @@ var projectTables = []string{"servers", "volumes", "ports", "orders", "client_to
 
 // DeleteProject deletes, in tx, every row of a project: its servers
 // (deleted ones too), its jobs with their River jobs and phases, its
-// history, client tokens and network, and with dropTenant its tenant. It
+// history, client tokens and network, and with dropTenant its tenant and
+// the tenant's IAM tokens. It
 // returns what lives on outside the database: the IDs of the live servers
 // (whose driver instances must go) and of the unfinished jobs (whose
 // running workers must stop). A project that has no rows is not an error.
@@ -69,7 +70,9 @@ func (d *DB) DeleteProject(ctx context.Context, tx *sql.Tx, projectID string, dr
 		stmts = append(stmts, `DELETE FROM `+t+` WHERE project_id = ?`)
 	}
 	if dropTenant {
-		stmts = append(stmts, `DELETE FROM tenants WHERE project_id = ?`)
+		// The tenant's IAM tokens go with it, or they would work again
+		// for a tenant re-created with the same project ID.
+		stmts = append(stmts, `DELETE FROM tenants WHERE project_id = ?`, `DELETE FROM tokens WHERE project_id = ?`)
 	}
 	for _, q := range stmts {
 		if _, err := tx.ExecContext(ctx, q, projectID); err != nil {
@@ -87,7 +90,7 @@ func (d *DB) DeleteAll(ctx context.Context, tx *sql.Tx) (serverIDs, jobIDs []str
 		return nil, nil, err
 	}
 	for _, t := range []string{"river_job", "job_phases", "jobs", "servers", "volumes", "ports", "orders", "client_tokens", "server_actions",
-		"security_groups", "subnets", "vpcs", "tenants", "fault_rules"} {
+		"security_groups", "subnets", "vpcs", "tenants", "tokens", "fault_rules"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
 			return nil, nil, fmt.Errorf("sqlite: delete all %s: %w", t, err)
 		}
