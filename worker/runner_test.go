@@ -138,17 +138,26 @@ func (b *testBundle) runJob(t *testing.T, jobID string) *ecs.Job {
 
 // createServer creates one server through compute, runs its job, and
 // returns the server's ID.
-func (b *testBundle) createServer(t *testing.T, flavorID string) string {
+// acceptCreate has count pay-per-use servers of flavorID accepted (in az,
+// "" = any) in the development tenant's default network, without running
+// the job.
+func (b *testBundle) acceptCreate(t *testing.T, name, flavorID string, count int, az string) *ecs.CreateServersResult {
 	t.Helper()
 	p := ecs.DevTenant.ProjectID
 	res, err := b.svc.CreateServers(t.Context(), &ecs.CreateServersRequest{
-		ProjectID: p, Name: "srv", ImageID: imageUbuntu22, FlavorID: flavorID, Count: 1,
+		ProjectID: p, Name: name, ImageID: imageUbuntu22, FlavorID: flavorID, Count: count,
 		VPCID: compute.DerivedUUID(p + "/vpc"), SubnetIDs: []string{compute.DerivedUUID(p + "/subnet")},
-		ChargingMode: ecs.ChargingPostPaid, AvailabilityZone: "cn-north-4a",
+		ChargingMode: ecs.ChargingPostPaid, AvailabilityZone: az,
 	})
 	if err != nil {
 		t.Fatalf("CreateServers: %v", err)
 	}
+	return res
+}
+
+func (b *testBundle) createServer(t *testing.T, flavorID string) string {
+	t.Helper()
+	res := b.acceptCreate(t, "srv", flavorID, 1, "cn-north-4a")
 	if job := b.runJob(t, res.JobID); job.Status != ecs.JobSuccess {
 		t.Fatalf("create job = %+v, want SUCCESS", job)
 	}
@@ -226,15 +235,7 @@ func TestCreate(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	b := setup(t)
-	p := ecs.DevTenant.ProjectID
-	res, err := b.svc.CreateServers(ctx, &ecs.CreateServersRequest{
-		ProjectID: p, Name: "web", ImageID: imageUbuntu22, FlavorID: "s6.large.2", Count: 2,
-		VPCID: compute.DerivedUUID(p + "/vpc"), SubnetIDs: []string{compute.DerivedUUID(p + "/subnet")},
-		ChargingMode: ecs.ChargingPostPaid,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := b.acceptCreate(t, "web", "s6.large.2", 2, "")
 	parent := b.job(t, res.JobID)
 
 	// The first sub-job makes the parent RUNNING, not done.
@@ -273,15 +274,7 @@ func TestCreateFault(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	b := setup(t)
-	p := ecs.DevTenant.ProjectID
-	res, err := b.svc.CreateServers(ctx, &ecs.CreateServersRequest{
-		ProjectID: p, Name: "web", ImageID: imageUbuntu22, FlavorID: "s6.small.1", Count: 2,
-		VPCID: compute.DerivedUUID(p + "/vpc"), SubnetIDs: []string{compute.DerivedUUID(p + "/subnet")},
-		ChargingMode: ecs.ChargingPostPaid,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := b.acceptCreate(t, "web", "s6.small.1", 2, "")
 	bad := res.ServerIDs[1]
 	b.drv.InjectFault(sim.Fault{Op: sim.OpCreate, InstanceID: bad})
 	job := b.runJob(t, res.JobID)

@@ -151,16 +151,7 @@ func TestRiver(t *testing.T) {
 	client, obs := newRiverClient(t, b)
 	b.svc.Queue = &worker.Queue{Client: client}
 	startRiver(t, client)
-	p := ecs.DevTenant.ProjectID
-
-	res, err := b.svc.CreateServers(ctx, &ecs.CreateServersRequest{
-		ProjectID: p, Name: "web", ImageID: imageUbuntu22, FlavorID: "s6.small.1", Count: 2,
-		VPCID: compute.DerivedUUID(p + "/vpc"), SubnetIDs: []string{compute.DerivedUUID(p + "/subnet")},
-		ChargingMode: ecs.ChargingPostPaid,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := b.acceptCreate(t, "web", "s6.small.1", 2, "")
 	for _, sub := range b.job(t, res.JobID).SubJobs {
 		requireCompletedInTx(t, obs.waitWorked(t, sub.ID))
 	}
