@@ -137,6 +137,18 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
+// inTxValue runs fn in a transaction of s, commits when it succeeds, and
+// returns fn's value.
+func inTxValue[T any](ctx context.Context, s *Service, fn func(tx *sql.Tx) (T, error)) (T, error) {
+	var v T
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		v, err = fn(tx)
+		return err
+	})
+	return v, err
+}
+
 func (s *Service) now() time.Time { return s.Clock.Now().UTC() }
 
 // withCatalog returns a copy of s that consults cat.

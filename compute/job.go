@@ -114,13 +114,9 @@ func (s *Service) recordAction(ctx context.Context, tx *sql.Tx, j *ecs.Job) erro
 // ServerActions returns the history of a server of the project (also after
 // it was deleted), oldest first.
 func (s *Service) ServerActions(ctx context.Context, projectID, serverID string) ([]*ecs.Action, error) {
-	var out []*ecs.Action
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		out, err = s.Store.Actions(ctx, tx, projectID, serverID)
-		return err
+	return inTxValue(ctx, s, func(tx *sql.Tx) ([]*ecs.Action, error) {
+		return s.Store.Actions(ctx, tx, projectID, serverID)
 	})
-	return out, err
 }
 
 // JobPhases returns a job and the phases it (or each of its sub-jobs) went

@@ -296,13 +296,9 @@ func newMAC() string {
 
 // FindServerByID implements ecs.ServerService.
 func (s *Service) FindServerByID(ctx context.Context, projectID, id string) (*ecs.Server, error) {
-	var srv *ecs.Server
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		srv, err = s.Store.ServerByID(ctx, tx, projectID, id)
-		return err
+	return inTxValue(ctx, s, func(tx *sql.Tx) (*ecs.Server, error) {
+		return s.Store.ServerByID(ctx, tx, projectID, id)
 	})
-	return srv, err
 }
 
 // FindServers implements ecs.ServerService.

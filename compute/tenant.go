@@ -63,13 +63,9 @@ func (s *Service) FindTenantByAccessKey(ctx context.Context, ak string) (*ecs.Te
 
 // Limits implements ecs.TenantService.
 func (s *Service) Limits(ctx context.Context, projectID string) (*ecs.Limits, error) {
-	var l *ecs.Limits
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		l, err = s.limits(ctx, tx, projectID)
-		return err
+	return inTxValue(ctx, s, func(tx *sql.Tx) (*ecs.Limits, error) {
+		return s.limits(ctx, tx, projectID)
 	})
-	return l, err
 }
 
 func (s *Service) limits(ctx context.Context, tx *sql.Tx, projectID string) (*ecs.Limits, error) {
@@ -118,13 +114,9 @@ func (s *Service) reservedShape(srv *ecs.Server) (vcpus, ramMB int) {
 
 // FindJobByID implements ecs.JobService.
 func (s *Service) FindJobByID(ctx context.Context, projectID, id string) (*ecs.Job, error) {
-	var j *ecs.Job
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		j, err = s.Store.JobByID(ctx, tx, projectID, id)
-		return err
+	return inTxValue(ctx, s, func(tx *sql.Tx) (*ecs.Job, error) {
+		return s.Store.JobByID(ctx, tx, projectID, id)
 	})
-	return j, err
 }
 
 // FindFlavors implements ecs.FlavorService.
@@ -158,35 +150,23 @@ func (s *Service) FindFlavorByID(ctx context.Context, id string) (*ecs.Flavor, e
 
 // FindVPCs implements ecs.NetworkService.
 func (s *Service) FindVPCs(ctx context.Context, projectID string) ([]*ecs.VPC, error) {
-	var out []*ecs.VPC
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		out, err = s.Store.VPCs(ctx, tx, projectID)
-		return err
+	return inTxValue(ctx, s, func(tx *sql.Tx) ([]*ecs.VPC, error) {
+		return s.Store.VPCs(ctx, tx, projectID)
 	})
-	return out, err
 }
 
 // FindSubnets implements ecs.NetworkService.
 func (s *Service) FindSubnets(ctx context.Context, projectID, vpcID string) ([]*ecs.Subnet, error) {
-	var out []*ecs.Subnet
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		out, err = s.Store.Subnets(ctx, tx, projectID, vpcID)
-		return err
+	return inTxValue(ctx, s, func(tx *sql.Tx) ([]*ecs.Subnet, error) {
+		return s.Store.Subnets(ctx, tx, projectID, vpcID)
 	})
-	return out, err
 }
 
 // FindSecurityGroups implements ecs.NetworkService.
 func (s *Service) FindSecurityGroups(ctx context.Context, projectID string) ([]*ecs.SecurityGroup, error) {
-	var out []*ecs.SecurityGroup
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		out, err = s.Store.SecurityGroups(ctx, tx, projectID)
-		return err
+	return inTxValue(ctx, s, func(tx *sql.Tx) ([]*ecs.SecurityGroup, error) {
+		return s.Store.SecurityGroups(ctx, tx, projectID)
 	})
-	return out, err
 }
 
 // FindImages implements ecs.ImageService.

@@ -62,13 +62,9 @@ func (s *Service) insertServerResources(ctx context.Context, tx *sql.Tx, srv *ec
 
 // FindVolumeByID implements ecs.ResourceService.
 func (s *Service) FindVolumeByID(ctx context.Context, projectID, id string) (*ecs.Volume, error) {
-	var v *ecs.Volume
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		v, err = s.Store.VolumeByID(ctx, tx, projectID, id)
-		return err
+	return inTxValue(ctx, s, func(tx *sql.Tx) (*ecs.Volume, error) {
+		return s.Store.VolumeByID(ctx, tx, projectID, id)
 	})
-	return v, err
 }
 
 // ServerVolumes implements ecs.ResourceService.
@@ -88,13 +84,9 @@ func (s *Service) ServerVolumes(ctx context.Context, projectID, serverID string)
 // VolumesOfServers implements ecs.ResourceService: one query for a page of
 // servers.
 func (s *Service) VolumesOfServers(ctx context.Context, projectID string, serverIDs []string) (map[string][]*ecs.Volume, error) {
-	var out map[string][]*ecs.Volume
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		out, err = s.Store.VolumesOfServers(ctx, tx, projectID, serverIDs)
-		return err
+	return inTxValue(ctx, s, func(tx *sql.Tx) (map[string][]*ecs.Volume, error) {
+		return s.Store.VolumesOfServers(ctx, tx, projectID, serverIDs)
 	})
-	return out, err
 }
 
 // FindPortByID implements ecs.ResourceService.
@@ -111,13 +103,9 @@ func (s *Service) FindPortByID(ctx context.Context, projectID, id string) (*ecs.
 
 // FindPorts implements ecs.ResourceService.
 func (s *Service) FindPorts(ctx context.Context, f ecs.PortFilter) ([]*ecs.Port, error) {
-	var out []*ecs.Port
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		out, err = s.Store.FindPorts(ctx, tx, f)
-		return err
+	return inTxValue(ctx, s, func(tx *sql.Tx) ([]*ecs.Port, error) {
+		return s.Store.FindPorts(ctx, tx, f)
 	})
-	return out, err
 }
 
 // FindSubnetByID implements ecs.ResourceService. A missing subnet is
