@@ -3,7 +3,7 @@
 // transport layer consumes. It imports only the standard library.
 //
 // Implementations live in sibling packages named after their technology:
-// compute (the rules), sqlite (storage), worker (River jobs), driver (the
+// compute (the rules), store (storage), worker (River jobs), driver (the
 // hypervisor seam) and httpapi (the Huawei wire format). Only cmd/ wires them.
 package ecs
 

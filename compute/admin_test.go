@@ -17,12 +17,12 @@ import (
 	"github.com/ecsd-dev/ecsd/compute"
 	"github.com/ecsd-dev/ecsd/driver"
 	"github.com/ecsd-dev/ecsd/driver/sim"
-	"github.com/ecsd-dev/ecsd/sqlite"
+	"github.com/ecsd-dev/ecsd/store"
 	"github.com/ecsd-dev/ecsd/worker"
 )
 
 var (
-	_ compute.AdminStore = (*sqlite.DB)(nil)
+	_ compute.AdminStore = (*store.DB)(nil)
 	_ compute.Workers    = (*worker.Runner)(nil)
 )
 

@@ -17,8 +17,8 @@ import (
 	ecs "github.com/ecsd-dev/ecsd"
 	"github.com/ecsd-dev/ecsd/catalog"
 	"github.com/ecsd-dev/ecsd/compute"
-	"github.com/ecsd-dev/ecsd/sqlite"
-	"github.com/ecsd-dev/ecsd/sqlite/sqlitetest"
+	"github.com/ecsd-dev/ecsd/store"
+	"github.com/ecsd-dev/ecsd/store/storetest"
 )
 
 // Images of the default catalogue.
@@ -33,7 +33,7 @@ const (
 var cat = catalog.Default()
 
 // newDB returns a real, private, on-disk database for one test.
-func newDB(tb testing.TB) *sqlite.DB { return sqlitetest.NewDB(tb) }
+func newDB(tb testing.TB) *store.DB { return storetest.NewDB(tb) }
 
 // fakeQueue is a compute.Queue that records what it is given. It checks that
 // it is called inside the transaction that wrote the jobs, as River's
@@ -97,7 +97,7 @@ func (q *fakeQueue) failFor(projectID string, err error) {
 // testBundle is a compute.Service on a fresh database with the default
 // catalogue, the default hosts and the development tenant.
 type testBundle struct {
-	db    *sqlite.DB
+	db    *store.DB
 	queue *fakeQueue
 	svc   *compute.Service
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/ecsd-dev/ecsd/control"
 	"github.com/ecsd-dev/ecsd/fault"
-	"github.com/ecsd-dev/ecsd/sqlite/sqlitetest"
+	"github.com/ecsd-dev/ecsd/store/storetest"
 )
 
 // faultCall sends a control request from loopback and returns the status
@@ -27,7 +27,7 @@ func faultCall(t *testing.T, h http.Handler, method, path, body string) (int, []
 
 func TestFaultRoutes(t *testing.T) {
 	t.Parallel()
-	e := &fault.Engine{Store: sqlitetest.NewDB(t), Names: fault.Names{Operations: []string{"ShowServer", "ShowJob"}}}
+	e := &fault.Engine{Store: storetest.NewDB(t), Names: fault.Names{Operations: []string{"ShowServer", "ShowJob"}}}
 	if err := e.Load(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/ecsd-dev/ecsd/clock"
 	"github.com/ecsd-dev/ecsd/compute"
 	"github.com/ecsd-dev/ecsd/seed"
-	"github.com/ecsd-dev/ecsd/sqlite"
+	"github.com/ecsd-dev/ecsd/store"
 )
 
 // State serves the routes that read and replace ecsd's state:
@@ -34,7 +34,7 @@ import (
 // changes are serialised.
 type State struct {
 	Admin *compute.Admin
-	Store *sqlite.DB
+	Store *store.DB
 	// Base is the start-up seed (the configured tenants and the --seed
 	// document) that a reset re-applies; nil is an empty one.
 	Base *seed.Document
@@ -329,7 +329,7 @@ func (st *State) seed(w http.ResponseWriter, r *http.Request) {
 
 // Export returns the whole state, stamped with the wall time, with the
 // virtual clock as it runs now.
-func (st *State) Export(ctx context.Context) (*sqlite.Snapshot, error) {
+func (st *State) Export(ctx context.Context) (*store.Snapshot, error) {
 	snap, err := st.Store.Export(ctx)
 	if err != nil {
 		return nil, err
@@ -376,13 +376,13 @@ func (st *State) importSnapshot(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusBadRequest, "Ecsd.BadRequest", "Invalid JSON body: "+err.Error())
 		return
 	}
-	if head.Format != sqlite.SnapshotFormat || head.Version != sqlite.SnapshotVersion {
+	if head.Format != store.SnapshotFormat || head.Version != store.SnapshotVersion {
 		WriteError(w, http.StatusBadRequest, "Ecsd.UnsupportedSnapshot", fmt.Sprintf(
 			"Not a snapshot this ecsd can import: format %q version %d, want %q version %d.",
-			head.Format, head.Version, sqlite.SnapshotFormat, sqlite.SnapshotVersion))
+			head.Format, head.Version, store.SnapshotFormat, store.SnapshotVersion))
 		return
 	}
-	var snap sqlite.Snapshot
+	var snap store.Snapshot
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&snap); err != nil {
@@ -412,8 +412,8 @@ func (st *State) importSnapshot(w http.ResponseWriter, r *http.Request) {
 // another format or version, or whose catalogue overrides do not apply to
 // the configured catalogue, is refused before anything changes; if the
 // import itself fails, the previous state is kept and its jobs are resumed.
-func (st *State) Import(ctx context.Context, snap *sqlite.Snapshot) (int, error) {
-	if snap.Format != sqlite.SnapshotFormat || snap.Version != sqlite.SnapshotVersion {
+func (st *State) Import(ctx context.Context, snap *store.Snapshot) (int, error) {
+	if snap.Format != store.SnapshotFormat || snap.Version != store.SnapshotVersion {
 		return 0, &ecs.Error{Code: "Ecsd.UnsupportedSnapshot", Status: http.StatusBadRequest, Message: fmt.Sprintf(
 			"Not a snapshot this ecsd can import: format %q version %d.", snap.Format, snap.Version)}
 	}

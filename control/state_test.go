@@ -21,8 +21,8 @@ import (
 	"github.com/ecsd-dev/ecsd/control"
 	"github.com/ecsd-dev/ecsd/driver/sim"
 	"github.com/ecsd-dev/ecsd/seed"
-	"github.com/ecsd-dev/ecsd/sqlite"
-	"github.com/ecsd-dev/ecsd/sqlite/sqlitetest"
+	"github.com/ecsd-dev/ecsd/store"
+	"github.com/ecsd-dev/ecsd/store/storetest"
 )
 
 const (
@@ -62,7 +62,7 @@ func (q *recordingQueue) Enqueue(_ context.Context, _ *sql.Tx, jobs ...*ecs.Job)
 }
 
 type stateBundle struct {
-	db      *sqlite.DB
+	db      *store.DB
 	svc     *compute.Service
 	queue   *recordingQueue
 	drv     *sim.Driver
@@ -77,7 +77,7 @@ type stateBundle struct {
 func newState(t *testing.T) *stateBundle {
 	t.Helper()
 	ctx := t.Context()
-	db := sqlitetest.NewDB(t)
+	db := storetest.NewDB(t)
 	cat := catalog.Default()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	b := &stateBundle{db: db, queue: &recordingQueue{}, drv: sim.New(sim.Options{}), clock: clock.New(nil)}
@@ -397,7 +397,7 @@ func TestSnapshotRoutes(t *testing.T) {
 	}
 	// A snapshot the store refuses (two servers with one ID): the state
 	// stays, and its unfinished jobs are enqueued again.
-	var broken sqlite.Snapshot
+	var broken store.Snapshot
 	if err := json.Unmarshal(exported, &broken); err != nil {
 		t.Fatal(err)
 	}

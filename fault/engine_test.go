@@ -11,16 +11,16 @@ import (
 
 	ecs "github.com/ecsd-dev/ecsd"
 	"github.com/ecsd-dev/ecsd/fault"
-	"github.com/ecsd-dev/ecsd/sqlite"
-	"github.com/ecsd-dev/ecsd/sqlite/sqlitetest"
+	"github.com/ecsd-dev/ecsd/store"
+	"github.com/ecsd-dev/ecsd/store/storetest"
 )
 
 var testTime = time.Date(2025, 6, 7, 8, 9, 10, 0, time.UTC)
 
 // newEngine returns a loaded engine over a private database.
-func newEngine(t *testing.T) (*fault.Engine, *sqlite.DB) {
+func newEngine(t *testing.T) (*fault.Engine, *store.DB) {
 	t.Helper()
-	db := sqlitetest.NewDB(t)
+	db := storetest.NewDB(t)
 	e := &fault.Engine{Store: db, Names: names, Now: func() time.Time { return testTime }}
 	if err := e.Load(t.Context()); err != nil {
 		t.Fatal(err)

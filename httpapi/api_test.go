@@ -17,7 +17,7 @@ import (
 	"github.com/ecsd-dev/ecsd/catalog"
 	"github.com/ecsd-dev/ecsd/compute"
 	"github.com/ecsd-dev/ecsd/signature"
-	"github.com/ecsd-dev/ecsd/sqlite"
+	"github.com/ecsd-dev/ecsd/store"
 )
 
 // nopQueue accepts jobs and never runs them: the API tests look at shapes,
@@ -30,13 +30,13 @@ func (nopQueue) Enqueue(context.Context, *sql.Tx, ...*ecs.Job) error { return ni
 type apiBundle struct {
 	handler http.Handler
 	svc     *compute.Service
-	db      *sqlite.DB
+	db      *store.DB
 }
 
 func setupAPI(t *testing.T) *apiBundle {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, "")
+	db, err := store.OpenSQLite(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}

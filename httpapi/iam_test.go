@@ -14,7 +14,7 @@ import (
 	ecs "github.com/ecsd-dev/ecsd"
 	"github.com/ecsd-dev/ecsd/catalog"
 	"github.com/ecsd-dev/ecsd/compute"
-	"github.com/ecsd-dev/ecsd/sqlite/sqlitetest"
+	"github.com/ecsd-dev/ecsd/store/storetest"
 )
 
 // iamClock is ecsd's virtual clock in the IAM tests: it stands still
@@ -55,7 +55,7 @@ type iamAPI struct {
 func setupIAMAPI(t *testing.T) *iamAPI {
 	t.Helper()
 	ctx := t.Context()
-	db := sqlitetest.NewDB(t)
+	db := storetest.NewDB(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	clock := &iamClock{t: iamStart}
 	svc := &compute.Service{Store: db, Queue: nopQueue{}, Catalog: catalog.Default(), Clock: clock, Logger: logger,

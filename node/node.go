@@ -28,7 +28,7 @@ import (
 	"github.com/ecsd-dev/ecsd/fault"
 	"github.com/ecsd-dev/ecsd/httpapi"
 	"github.com/ecsd-dev/ecsd/seed"
-	"github.com/ecsd-dev/ecsd/sqlite"
+	"github.com/ecsd-dev/ecsd/store"
 	"github.com/ecsd-dev/ecsd/worker"
 )
 
@@ -76,7 +76,7 @@ type Node struct {
 	Logger *slog.Logger
 	Out    io.Writer // where the start-up banner goes
 
-	DB *sqlite.DB
+	DB *store.DB
 	// Catalog is the catalogue in force, which seed documents may change
 	// at run time: every part of the node reads it. Overrides keeps the
 	// seed documents' flavor overrides that make it.
@@ -106,7 +106,7 @@ func New(cfg Config, logger *slog.Logger, out io.Writer) *Node {
 func (m *Node) Run(ctx context.Context) error {
 	cfg := m.Config
 	dataDir := cfg.DataDir
-	db, err := sqlite.Open(ctx, dataDir)
+	db, err := store.OpenSQLite(ctx, dataDir)
 	if err != nil {
 		return err
 	}
@@ -280,7 +280,7 @@ const clockSetting = "clock"
 
 // openClock returns the virtual clock as the store last saw it (a fresh
 // one on a new store), saving every change.
-func openClock(ctx context.Context, db *sqlite.DB, logger *slog.Logger) (*clock.Virtual, error) {
+func openClock(ctx context.Context, db *store.DB, logger *slog.Logger) (*clock.Virtual, error) {
 	c := clock.New(nil)
 	saved, err := db.Setting(ctx, clockSetting)
 	if err != nil {

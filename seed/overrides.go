@@ -17,7 +17,7 @@ import (
 // order they were applied.
 const OverridesSetting = "catalog_overrides"
 
-// SettingStore keeps small named values; *sqlite.DB is one.
+// SettingStore keeps small named values; *store.DB is one.
 type SettingStore interface {
 	// Setting returns the value of key, or "" when it has none.
 	Setting(ctx context.Context, key string) (string, error)

@@ -12,7 +12,7 @@ import (
 	"github.com/ecsd-dev/ecsd/compute"
 	"github.com/ecsd-dev/ecsd/driver/sim"
 	"github.com/ecsd-dev/ecsd/seed"
-	"github.com/ecsd-dev/ecsd/sqlite/sqlitetest"
+	"github.com/ecsd-dev/ecsd/store/storetest"
 )
 
 const flavorsYAML = `
@@ -134,7 +134,7 @@ type liveBundle struct {
 
 func setupLive(t *testing.T) *liveBundle {
 	t.Helper()
-	db := sqlitetest.NewDB(t)
+	db := storetest.NewDB(t)
 	ov := seed.NewOverrides(catalog.Default(), db)
 	svc := &compute.Service{Store: db, Catalog: ov.Live, Clock: ecs.RealClock{}, Logger: slog.New(slog.DiscardHandler)}
 	var hosts []ecs.Host

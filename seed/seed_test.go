@@ -15,8 +15,8 @@ import (
 	"github.com/ecsd-dev/ecsd/driver"
 	"github.com/ecsd-dev/ecsd/driver/sim"
 	"github.com/ecsd-dev/ecsd/seed"
-	"github.com/ecsd-dev/ecsd/sqlite"
-	"github.com/ecsd-dev/ecsd/sqlite/sqlitetest"
+	"github.com/ecsd-dev/ecsd/store"
+	"github.com/ecsd-dev/ecsd/store/storetest"
 )
 
 var cat = catalog.Default()
@@ -297,14 +297,14 @@ func TestMergeAndProject(t *testing.T) {
 // bundle is a compute.Admin on a fresh store with the default catalogue
 // and hosts and the sim driver.
 type bundle struct {
-	db    *sqlite.DB
+	db    *store.DB
 	drv   *sim.Driver
 	admin *compute.Admin
 }
 
 func setup(t *testing.T, hosts ...ecs.Host) *bundle {
 	t.Helper()
-	db := sqlitetest.NewDB(t)
+	db := storetest.NewDB(t)
 	drv := sim.New(sim.Options{})
 	svc := &compute.Service{Store: db, Catalog: cat, Clock: ecs.RealClock{}, Logger: slog.New(slog.DiscardHandler)}
 	if len(hosts) == 0 {

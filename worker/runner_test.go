@@ -18,8 +18,8 @@ import (
 	"github.com/ecsd-dev/ecsd/compute"
 	"github.com/ecsd-dev/ecsd/driver"
 	"github.com/ecsd-dev/ecsd/driver/sim"
-	"github.com/ecsd-dev/ecsd/sqlite"
-	"github.com/ecsd-dev/ecsd/sqlite/sqlitetest"
+	"github.com/ecsd-dev/ecsd/store"
+	"github.com/ecsd-dev/ecsd/store/storetest"
 	"github.com/ecsd-dev/ecsd/worker"
 )
 
@@ -31,7 +31,7 @@ var cat = catalog.Default()
 var discard = slog.New(slog.DiscardHandler)
 
 // newDB returns a real, private, on-disk database for one test.
-func newDB(tb testing.TB) *sqlite.DB { return sqlitetest.NewDB(tb) }
+func newDB(tb testing.TB) *store.DB { return storetest.NewDB(tb) }
 
 // fakeQueue records the jobs compute enqueues; tests run them by hand.
 type fakeQueue struct {
@@ -54,7 +54,7 @@ func (q *fakeQueue) Enqueue(_ context.Context, tx *sql.Tx, jobs ...*ecs.Job) err
 // testBundle is a compute.Service and a worker.Runner over one database, the
 // default catalogue and a sim driver, with instant phases.
 type testBundle struct {
-	db     *sqlite.DB
+	db     *store.DB
 	drv    *sim.Driver
 	svc    *compute.Service
 	runner *worker.Runner

@@ -7,7 +7,7 @@ import (
 	ecs "github.com/ecsd-dev/ecsd"
 	"github.com/ecsd-dev/ecsd/compute"
 	"github.com/ecsd-dev/ecsd/driver/sim"
-	"github.com/ecsd-dev/ecsd/sqlite/sqlitetest"
+	"github.com/ecsd-dev/ecsd/store/storetest"
 	"github.com/ecsd-dev/ecsd/worker"
 )
 
@@ -20,7 +20,7 @@ import (
 // flavors.
 func BenchmarkResizeStep(b *testing.B) {
 	ctx := context.Background()
-	db := sqlitetest.NewDB(b)
+	db := storetest.NewDB(b)
 	drv := sim.New(sim.Options{})
 	svc := &compute.Service{Store: db, Queue: &fakeQueue{}, Catalog: cat, Clock: ecs.RealClock{}, Logger: discard}
 	runner := &worker.Runner{Store: db, Driver: drv, Flavors: cat, Clock: ecs.RealClock{}, Timing: worker.Timing{}, Logger: discard}

@@ -15,7 +15,7 @@ import (
 	ecs "github.com/ecsd-dev/ecsd"
 	"github.com/ecsd-dev/ecsd/compute"
 	"github.com/ecsd-dev/ecsd/driver"
-	"github.com/ecsd-dev/ecsd/sqlite"
+	"github.com/ecsd-dev/ecsd/store"
 	"github.com/ecsd-dev/ecsd/worker"
 )
 
@@ -39,14 +39,14 @@ type observation struct {
 // transaction that ended the API job.
 type completionObserver struct {
 	river.MiddlewareDefaults
-	db *sqlite.DB
+	db *store.DB
 
 	mu      sync.Mutex
 	seen    map[string]observation // by API job ID
 	changed chan struct{}          // closed and replaced on every observation
 }
 
-func newCompletionObserver(db *sqlite.DB) *completionObserver {
+func newCompletionObserver(db *store.DB) *completionObserver {
 	return &completionObserver{db: db, seen: map[string]observation{}, changed: make(chan struct{})}
 }
 

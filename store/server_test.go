@@ -1,4 +1,4 @@
-package sqlite_test
+package store_test
 
 import (
 	"database/sql"
@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	ecs "github.com/ecsd-dev/ecsd"
-	"github.com/ecsd-dev/ecsd/sqlite"
+	"github.com/ecsd-dev/ecsd/store"
 )
 
 const (
@@ -84,7 +84,7 @@ func requireServer(tb testing.TB, got, want *ecs.Server) {
 	}
 }
 
-func mustServerByID(tb testing.TB, db *sqlite.DB, projectID, id string) *ecs.Server {
+func mustServerByID(tb testing.TB, db *store.DB, projectID, id string) *ecs.Server {
 	tb.Helper()
 	var s *ecs.Server
 	inTx(tb, db, func(tx *sql.Tx) error {

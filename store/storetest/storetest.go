@@ -2,7 +2,7 @@
 // migrates one template database per test process and copies it for each
 // test, since migrating from scratch costs a third of a second under -race
 // and a copy a few milliseconds.
-package sqlitetest
+package storetest
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ecsd-dev/ecsd/sqlite"
+	"github.com/ecsd-dev/ecsd/store"
 )
 
 // template is the migrated database's file contents, made once.
@@ -22,14 +22,14 @@ var template = sync.OnceValues(func() ([]byte, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	db, err := sqlite.Open(context.Background(), dir)
+	db, err := store.OpenSQLite(context.Background(), dir)
 	if err != nil {
 		return nil, fmt.Errorf("template database: %w", err)
 	}
 	if err := db.Close(); err != nil {
 		return nil, err
 	}
-	return os.ReadFile(filepath.Join(dir, sqlite.FileName))
+	return os.ReadFile(filepath.Join(dir, store.FileName))
 })
 
 // DataDir returns a new data directory (under tb.TempDir) holding a copy of
@@ -41,18 +41,18 @@ func DataDir(tb testing.TB) string {
 		tb.Fatal(err)
 	}
 	dir := tb.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, sqlite.FileName), b, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, store.FileName), b, 0o600); err != nil {
 		tb.Fatal(err)
 	}
 	return dir
 }
 
 // NewDB opens a private on-disk database for one test, closed at cleanup.
-func NewDB(tb testing.TB) *sqlite.DB {
+func NewDB(tb testing.TB) *store.DB {
 	tb.Helper()
-	db, err := sqlite.Open(tb.Context(), DataDir(tb))
+	db, err := store.OpenSQLite(tb.Context(), DataDir(tb))
 	if err != nil {
-		tb.Fatalf("sqlite.Open: %v", err)
+		tb.Fatalf("store.OpenSQLite: %v", err)
 	}
 	tb.Cleanup(func() { db.Close() })
 	return db

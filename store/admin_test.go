@@ -1,4 +1,4 @@
-package sqlite_test
+package store_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	ecs "github.com/ecsd-dev/ecsd"
-	"github.com/ecsd-dev/ecsd/sqlite"
+	"github.com/ecsd-dev/ecsd/store"
 )
 
 // populate fills db with two projects, each with a tenant, a network, a
@@ -23,7 +23,7 @@ import (
 // orders (completed, pending payment, cancelled); plus
 // hosts, a fault rule and the clock setting. It returns the IDs it made,
 // by project.
-func populate(t *testing.T, db *sqlite.DB) map[string][]string {
+func populate(t *testing.T, db *store.DB) map[string][]string {
 	t.Helper()
 	ctx := t.Context()
 	ids := map[string][]string{}
@@ -154,7 +154,7 @@ func populate(t *testing.T, db *sqlite.DB) map[string][]string {
 	return ids
 }
 
-func mustExport(t *testing.T, db *sqlite.DB) *sqlite.Snapshot {
+func mustExport(t *testing.T, db *store.DB) *store.Snapshot {
 	t.Helper()
 	s, err := db.Export(t.Context())
 	if err != nil {
@@ -164,13 +164,13 @@ func mustExport(t *testing.T, db *sqlite.DB) *sqlite.Snapshot {
 }
 
 // viaJSON returns s as it reads back from its JSON document.
-func viaJSON(t *testing.T, s *sqlite.Snapshot) *sqlite.Snapshot {
+func viaJSON(t *testing.T, s *store.Snapshot) *store.Snapshot {
 	t.Helper()
 	b, err := json.Marshal(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out sqlite.Snapshot
+	var out store.Snapshot
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&out); err != nil {
@@ -185,7 +185,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	populate(t, src)
 	first := mustExport(t, src)
 
-	if first.Format != sqlite.SnapshotFormat || first.Version != sqlite.SnapshotVersion || time.Since(first.ExportedAt) > time.Minute {
+	if first.Format != store.SnapshotFormat || first.Version != store.SnapshotVersion || time.Since(first.ExportedAt) > time.Minute {
 		t.Errorf("header %q %d %s", first.Format, first.Version, first.ExportedAt)
 	}
 	for name, n := range map[string]int{
@@ -249,14 +249,14 @@ func TestImportRefusesOtherVersions(t *testing.T) {
 	before := mustExport(t, db)
 	for _, tt := range []struct {
 		name string
-		edit func(s *sqlite.Snapshot)
+		edit func(s *store.Snapshot)
 		want string
 	}{
-		{"future version", func(s *sqlite.Snapshot) { s.Version = sqlite.SnapshotVersion + 1 }, "version 2 is not supported"},
-		{"no version", func(s *sqlite.Snapshot) { s.Version = 0 }, "version 0 is not supported"},
-		{"other format", func(s *sqlite.Snapshot) { s.Format = "something" }, "not an ecsd snapshot"},
-		{"broken rows", func(s *sqlite.Snapshot) { s.Servers = append(s.Servers, s.Servers[0]) }, "servers[4]"},
-		{"unknown fault rule column", func(s *sqlite.Snapshot) { s.FaultRules[0]["bogus"] = json.RawMessage(`1`) }, `unknown column "bogus"`},
+		{"future version", func(s *store.Snapshot) { s.Version = store.SnapshotVersion + 1 }, "version 2 is not supported"},
+		{"no version", func(s *store.Snapshot) { s.Version = 0 }, "version 0 is not supported"},
+		{"other format", func(s *store.Snapshot) { s.Format = "something" }, "not an ecsd snapshot"},
+		{"broken rows", func(s *store.Snapshot) { s.Servers = append(s.Servers, s.Servers[0]) }, "servers[4]"},
+		{"unknown fault rule column", func(s *store.Snapshot) { s.FaultRules[0]["bogus"] = json.RawMessage(`1`) }, `unknown column "bogus"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := viaJSON(t, before)
@@ -293,7 +293,7 @@ func TestImportWithoutOrders(t *testing.T) {
 	if b, err = json.Marshal(doc); err != nil {
 		t.Fatal(err)
 	}
-	var old sqlite.Snapshot
+	var old store.Snapshot
 	if err := json.Unmarshal(b, &old); err != nil {
 		t.Fatal(err)
 	}
@@ -318,11 +318,11 @@ func TestSnapshotCoversEveryColumn(t *testing.T) {
 		table string
 		row   any
 	}{
-		{"tenants", sqlite.SnapshotTenant{}}, {"vpcs", sqlite.SnapshotVPC{}}, {"subnets", sqlite.SnapshotSubnet{}},
-		{"security_groups", sqlite.SnapshotSecurityGroup{}}, {"hosts", sqlite.SnapshotHost{}},
-		{"servers", sqlite.SnapshotServer{}}, {"jobs", sqlite.SnapshotJob{}}, {"server_actions", sqlite.SnapshotAction{}},
-		{"job_phases", sqlite.SnapshotPhase{}}, {"client_tokens", sqlite.SnapshotClientToken{}},
-		{"orders", sqlite.SnapshotOrder{}}, {"volumes", sqlite.SnapshotVolume{}}, {"ports", sqlite.SnapshotPort{}},
+		{"tenants", store.SnapshotTenant{}}, {"vpcs", store.SnapshotVPC{}}, {"subnets", store.SnapshotSubnet{}},
+		{"security_groups", store.SnapshotSecurityGroup{}}, {"hosts", store.SnapshotHost{}},
+		{"servers", store.SnapshotServer{}}, {"jobs", store.SnapshotJob{}}, {"server_actions", store.SnapshotAction{}},
+		{"job_phases", store.SnapshotPhase{}}, {"client_tokens", store.SnapshotClientToken{}},
+		{"orders", store.SnapshotOrder{}}, {"volumes", store.SnapshotVolume{}}, {"ports", store.SnapshotPort{}},
 	} {
 		fields := map[string]bool{}
 		rt := reflect.TypeOf(tt.row)
@@ -399,19 +399,19 @@ func TestDeleteProject(t *testing.T) {
 	// The other project is untouched.
 	after := mustExport(t, db)
 	after.ExportedAt = other.ExportedAt
-	keep := func(s *sqlite.Snapshot) *sqlite.Snapshot {
+	keep := func(s *store.Snapshot) *store.Snapshot {
 		c := *s
-		c.Servers = slices.DeleteFunc(slices.Clone(c.Servers), func(v sqlite.SnapshotServer) bool { return v.ProjectID == project })
-		c.Jobs = slices.DeleteFunc(slices.Clone(c.Jobs), func(v sqlite.SnapshotJob) bool { return v.ProjectID == project })
-		c.VPCs = slices.DeleteFunc(slices.Clone(c.VPCs), func(v sqlite.SnapshotVPC) bool { return v.ProjectID == project })
-		c.Subnets = slices.DeleteFunc(slices.Clone(c.Subnets), func(v sqlite.SnapshotSubnet) bool { return v.ProjectID == project })
-		c.SecurityGroups = slices.DeleteFunc(slices.Clone(c.SecurityGroups), func(v sqlite.SnapshotSecurityGroup) bool { return v.ProjectID == project })
-		c.ServerActions = slices.DeleteFunc(slices.Clone(c.ServerActions), func(v sqlite.SnapshotAction) bool { return v.ProjectID == project })
-		c.JobPhases = slices.DeleteFunc(slices.Clone(c.JobPhases), func(v sqlite.SnapshotPhase) bool { return strings.HasSuffix(v.JobID, project) })
-		c.ClientTokens = slices.DeleteFunc(slices.Clone(c.ClientTokens), func(v sqlite.SnapshotClientToken) bool { return v.ProjectID == project })
-		c.Orders = slices.DeleteFunc(slices.Clone(c.Orders), func(v sqlite.SnapshotOrder) bool { return v.ProjectID == project })
-		c.Volumes = slices.DeleteFunc(slices.Clone(c.Volumes), func(v sqlite.SnapshotVolume) bool { return v.ProjectID == project })
-		c.Ports = slices.DeleteFunc(slices.Clone(c.Ports), func(v sqlite.SnapshotPort) bool { return v.ProjectID == project })
+		c.Servers = slices.DeleteFunc(slices.Clone(c.Servers), func(v store.SnapshotServer) bool { return v.ProjectID == project })
+		c.Jobs = slices.DeleteFunc(slices.Clone(c.Jobs), func(v store.SnapshotJob) bool { return v.ProjectID == project })
+		c.VPCs = slices.DeleteFunc(slices.Clone(c.VPCs), func(v store.SnapshotVPC) bool { return v.ProjectID == project })
+		c.Subnets = slices.DeleteFunc(slices.Clone(c.Subnets), func(v store.SnapshotSubnet) bool { return v.ProjectID == project })
+		c.SecurityGroups = slices.DeleteFunc(slices.Clone(c.SecurityGroups), func(v store.SnapshotSecurityGroup) bool { return v.ProjectID == project })
+		c.ServerActions = slices.DeleteFunc(slices.Clone(c.ServerActions), func(v store.SnapshotAction) bool { return v.ProjectID == project })
+		c.JobPhases = slices.DeleteFunc(slices.Clone(c.JobPhases), func(v store.SnapshotPhase) bool { return strings.HasSuffix(v.JobID, project) })
+		c.ClientTokens = slices.DeleteFunc(slices.Clone(c.ClientTokens), func(v store.SnapshotClientToken) bool { return v.ProjectID == project })
+		c.Orders = slices.DeleteFunc(slices.Clone(c.Orders), func(v store.SnapshotOrder) bool { return v.ProjectID == project })
+		c.Volumes = slices.DeleteFunc(slices.Clone(c.Volumes), func(v store.SnapshotVolume) bool { return v.ProjectID == project })
+		c.Ports = slices.DeleteFunc(slices.Clone(c.Ports), func(v store.SnapshotPort) bool { return v.ProjectID == project })
 		return &c
 	}
 	if diff := cmp.Diff(keep(other), keep(after)); diff != "" {
@@ -505,7 +505,7 @@ func TestTenantsList(t *testing.T) {
 	})
 }
 
-func mustOrderByID(tb testing.TB, db *sqlite.DB, projectID, id string) *ecs.Order {
+func mustOrderByID(tb testing.TB, db *store.DB, projectID, id string) *ecs.Order {
 	tb.Helper()
 	var o *ecs.Order
 	inTx(tb, db, func(tx *sql.Tx) error {

@@ -1,4 +1,4 @@
-package sqlite_test
+package store_test
 
 import (
 	"testing"
@@ -7,15 +7,15 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ecsd-dev/ecsd/fault"
-	"github.com/ecsd-dev/ecsd/sqlite"
-	"github.com/ecsd-dev/ecsd/sqlite/sqlitetest"
+	"github.com/ecsd-dev/ecsd/store"
+	"github.com/ecsd-dev/ecsd/store/storetest"
 )
 
 func TestFaultRules(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	dir := sqlitetest.DataDir(t)
-	db, err := sqlite.Open(ctx, dir)
+	dir := storetest.DataDir(t)
+	db, err := store.OpenSQLite(ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestFaultRules(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if db, err = sqlite.Open(ctx, dir); err != nil {
+	if db, err = store.OpenSQLite(ctx, dir); err != nil {
 		t.Fatal(err)
 	}
 	want(counted, unlimited, market)

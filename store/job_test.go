@@ -1,4 +1,4 @@
-package sqlite_test
+package store_test
 
 import (
 	"database/sql"
@@ -9,10 +9,10 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	ecs "github.com/ecsd-dev/ecsd"
-	"github.com/ecsd-dev/ecsd/sqlite"
+	"github.com/ecsd-dev/ecsd/store"
 )
 
-func mustJobByID(tb testing.TB, db *sqlite.DB, projectID, id string) *ecs.Job {
+func mustJobByID(tb testing.TB, db *store.DB, projectID, id string) *ecs.Job {
 	tb.Helper()
 	var j *ecs.Job
 	inTx(tb, db, func(tx *sql.Tx) error {

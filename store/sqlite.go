@@ -1,4 +1,4 @@
-// Package sqlite is ecsd's embedded store: the tables behind servers, jobs,
+// Package store is ecsd's store: the tables behind servers, jobs,
 // tenants and networks on modernc.org/sqlite (pure Go), in one database file
 // that River's job tables share, so that a state change and the job that
 // carries it commit in one transaction.
@@ -7,7 +7,7 @@
 // River's SQLite driver recommends, so that no operation ever sees
 // SQLITE_BUSY. Every method that takes a *sql.Tx runs inside the caller's
 // transaction; the caller commits once.
-package sqlite
+package store
 
 import (
 	"context"
@@ -32,7 +32,7 @@ var migrations embed.FS
 // FileName is the database file's name inside the data directory.
 const FileName = "ecsd.db"
 
-// ErrLocked is returned by Open when another process uses the data directory.
+// ErrLocked is returned by OpenSQLite when another process uses the data directory.
 var ErrLocked = errors.New("sqlite: data directory is in use by another ecsd process")
 
 // DB is an open ecsd database.
@@ -42,10 +42,10 @@ type DB struct {
 	lock *os.File
 }
 
-// Open opens (creating if needed) the database in dataDir, takes the data
+// OpenSQLite opens (creating if needed) the database in dataDir, takes the data
 // directory's lock and applies ecsd's and River's migrations. An empty
 // dataDir opens an ephemeral in-memory database that disappears on Close.
-func Open(ctx context.Context, dataDir string) (*DB, error) {
+func OpenSQLite(ctx context.Context, dataDir string) (*DB, error) {
 	d := &DB{}
 	var dsn string
 	if dataDir == "" {

@@ -1,4 +1,4 @@
-package sqlite_test
+package store_test
 
 import (
 	"database/sql"
@@ -8,7 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	ecs "github.com/ecsd-dev/ecsd"
-	"github.com/ecsd-dev/ecsd/sqlite"
+	"github.com/ecsd-dev/ecsd/store"
 )
 
 // volume returns an in-use volume of server srv in project, at device
@@ -30,7 +30,7 @@ func port(id, projectID, device, network string) *ecs.Port {
 	}
 }
 
-func mustInsertVolumes(tb testing.TB, db *sqlite.DB, vols ...*ecs.Volume) {
+func mustInsertVolumes(tb testing.TB, db *store.DB, vols ...*ecs.Volume) {
 	tb.Helper()
 	inTx(tb, db, func(tx *sql.Tx) error {
 		for _, v := range vols {
@@ -42,7 +42,7 @@ func mustInsertVolumes(tb testing.TB, db *sqlite.DB, vols ...*ecs.Volume) {
 	})
 }
 
-func mustInsertPorts(tb testing.TB, db *sqlite.DB, ports ...*ecs.Port) {
+func mustInsertPorts(tb testing.TB, db *store.DB, ports ...*ecs.Port) {
 	tb.Helper()
 	inTx(tb, db, func(tx *sql.Tx) error {
 		for _, p := range ports {

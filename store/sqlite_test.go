@@ -1,4 +1,4 @@
-package sqlite_test
+package store_test
 
 import (
 	"context"
@@ -14,35 +14,35 @@ import (
 
 	ecs "github.com/ecsd-dev/ecsd"
 	"github.com/ecsd-dev/ecsd/compute"
-	"github.com/ecsd-dev/ecsd/sqlite"
-	"github.com/ecsd-dev/ecsd/sqlite/sqlitetest"
+	"github.com/ecsd-dev/ecsd/store"
+	"github.com/ecsd-dev/ecsd/store/storetest"
 	"github.com/ecsd-dev/ecsd/worker"
 )
 
 // The store must offer everything compute and worker need.
 var (
-	_ compute.Store = (*sqlite.DB)(nil)
-	_ worker.Store  = (*sqlite.DB)(nil)
+	_ compute.Store = (*store.DB)(nil)
+	_ worker.Store  = (*store.DB)(nil)
 )
 
 // newDB returns a real, private, on-disk database for one test: a copy of a
-// database migrated once by TestMain, opened with sqlite.Open (which then
+// database migrated once by TestMain, opened with store.OpenSQLite (which then
 // finds every migration applied). Migrating from scratch costs a third of a
 // second under -race; a copy costs a few milliseconds.
-func newDB(tb testing.TB) *sqlite.DB {
+func newDB(tb testing.TB) *store.DB {
 	tb.Helper()
 	return mustOpen(tb, templateCopy(tb))
 }
 
 // templateCopy returns a new data directory holding a copy of the template
 // database.
-func templateCopy(tb testing.TB) string { return sqlitetest.DataDir(tb) }
+func templateCopy(tb testing.TB) string { return storetest.DataDir(tb) }
 
 // mustOpen opens a database in dataDir ("" = ephemeral) and closes it when
 // the test ends.
-func mustOpen(tb testing.TB, dataDir string) *sqlite.DB {
+func mustOpen(tb testing.TB, dataDir string) *store.DB {
 	tb.Helper()
-	db, err := sqlite.Open(tb.Context(), dataDir)
+	db, err := store.OpenSQLite(tb.Context(), dataDir)
 	if err != nil {
 		tb.Fatalf("Open(%q): %v", dataDir, err)
 	}
@@ -52,7 +52,7 @@ func mustOpen(tb testing.TB, dataDir string) *sqlite.DB {
 
 // inTx runs fn in a transaction of db and commits it, failing the test on
 // any error.
-func inTx(tb testing.TB, db *sqlite.DB, fn func(tx *sql.Tx) error) {
+func inTx(tb testing.TB, db *store.DB, fn func(tx *sql.Tx) error) {
 	tb.Helper()
 	ctx := tb.Context()
 	tx, err := db.BeginTx(ctx)
@@ -69,7 +69,7 @@ func inTx(tb testing.TB, db *sqlite.DB, fn func(tx *sql.Tx) error) {
 }
 
 // scalar runs a one-value query outside any transaction.
-func scalar[T any](tb testing.TB, db *sqlite.DB, query string, args ...any) T {
+func scalar[T any](tb testing.TB, db *store.DB, query string, args ...any) T {
 	tb.Helper()
 	var v T
 	if err := db.SQL().QueryRowContext(tb.Context(), query, args...).Scan(&v); err != nil {
@@ -116,11 +116,11 @@ func TestOpenOnDisk(t *testing.T) {
 	ctx := t.Context()
 	dir := filepath.Join(t.TempDir(), "nested", "data")
 
-	db, err := sqlite.Open(ctx, dir)
+	db, err := store.OpenSQLite(ctx, dir)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	if want := filepath.Join(dir, sqlite.FileName); db.Path() != want {
+	if want := filepath.Join(dir, store.FileName); db.Path() != want {
 		t.Errorf("Path() = %q, want %q", db.Path(), want)
 	}
 	if _, err := os.Stat(db.Path()); err != nil {
@@ -138,12 +138,12 @@ func TestOpenOnDisk(t *testing.T) {
 	inTx(t, db, func(tx *sql.Tx) error { return db.InsertServer(ctx, tx, srv) })
 
 	// A second Open of the same directory while the first holds it fails.
-	second, err := sqlite.Open(ctx, dir)
-	if !errors.Is(err, sqlite.ErrLocked) {
+	second, err := store.OpenSQLite(ctx, dir)
+	if !errors.Is(err, store.ErrLocked) {
 		if second != nil {
 			second.Close()
 		}
-		t.Fatalf("second Open = %v, want sqlite.ErrLocked", err)
+		t.Fatalf("second Open = %v, want store.ErrLocked", err)
 	}
 	if err := db.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
@@ -173,7 +173,7 @@ func TestOpenErrors(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if db, err := sqlite.Open(t.Context(), filepath.Join(file, "data")); err == nil {
+	if db, err := store.OpenSQLite(t.Context(), filepath.Join(file, "data")); err == nil {
 		db.Close()
 		t.Error("Open under a regular file succeeded")
 	}
@@ -181,7 +181,7 @@ func TestOpenErrors(t *testing.T) {
 	dir := templateCopy(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if db, err := sqlite.Open(ctx, dir); err == nil {
+	if db, err := store.OpenSQLite(ctx, dir); err == nil {
 		db.Close()
 		t.Error("Open with a cancelled context succeeded")
 	}
@@ -190,7 +190,7 @@ func TestOpenErrors(t *testing.T) {
 
 func TestCloseTwice(t *testing.T) {
 	t.Parallel()
-	db, err := sqlite.Open(t.Context(), templateCopy(t))
+	db, err := store.OpenSQLite(t.Context(), templateCopy(t))
 	if err != nil {
 		t.Fatal(err)
 	}
