@@ -88,6 +88,28 @@ type Driver interface {
 	Recover(ctx context.Context, insts []Instance) error
 }
 
+// Details is what a driver can tell of a live machine beyond State: its
+// hypervisor's own view, shown by the console's server page.
+type Details struct {
+	// Status is the hypervisor's run state, e.g. QMP's "running" or
+	// "shutdown"; "" when the driver has none.
+	Status string
+	// VCPUs and MemoryMB are the shape the running machine really has, as
+	// the hypervisor reports it (0 when it is not running).
+	VCPUs    int
+	MemoryMB int
+	// ConsoleLog is the tail of the machine's serial console, if any.
+	ConsoleLog string
+	// Extra holds further driver-specific facts (process ID, socket path).
+	Extra map[string]string
+}
+
+// Describer is implemented by drivers that can report Details of an
+// instance. Describe returns ErrNotFound for an unknown instance.
+type Describer interface {
+	Describe(ctx context.Context, id string) (Details, error)
+}
+
 // Factory builds a driver from its settings.
 type Factory func() (Driver, error)
 
