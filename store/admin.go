@@ -19,10 +19,10 @@ import (
 
 // Tenants returns every tenant with its quota, oldest first.
 func (d *DB) Tenants(ctx context.Context, tx *sql.Tx) ([]*ecs.Tenant, []ecs.Quota, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT access_key, secret_key, project_id, project_name, domain_id,
+	rows, err := d.query(ctx, tx, `SELECT access_key, secret_key, project_id, project_name, domain_id,
 		quota_instances, quota_cores, quota_ram FROM tenants ORDER BY created_at, access_key`)
 	if err != nil {
-		return nil, nil, fmt.Errorf("sqlite: tenants: %w", err)
+		return nil, nil, fmt.Errorf("store: tenants: %w", err)
 	}
 	defer rows.Close()
 	var ts []*ecs.Tenant
@@ -40,8 +40,8 @@ func (d *DB) Tenants(ctx context.Context, tx *sql.Tx) ([]*ecs.Tenant, []ecs.Quot
 // ServerCount returns how many live servers a project has.
 func (d *DB) ServerCount(ctx context.Context, tx *sql.Tx, projectID string) (int, error) {
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM servers WHERE project_id = ? AND deleted = 0`, projectID).Scan(&n); err != nil {
-		return 0, fmt.Errorf("sqlite: count servers of %s: %w", projectID, err)
+	if err := d.queryRow(ctx, tx, `SELECT count(*) FROM servers WHERE project_id = ? AND deleted = 0`, projectID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count servers of %s: %w", projectID, err)
 	}
 	return n, nil
 }
@@ -62,7 +62,7 @@ func (d *DB) DeleteProject(ctx context.Context, tx *sql.Tx, projectID string, dr
 		return nil, nil, err
 	}
 	stmts := []string{
-		`DELETE FROM river_job WHERE json_extract(args, '$.job_id') IN (SELECT id FROM jobs WHERE project_id = ?)`,
+		`DELETE FROM river_job WHERE ` + d.dialect.jsonText("args", "job_id") + ` IN (SELECT id FROM jobs WHERE project_id = ?)`,
 		`DELETE FROM job_phases WHERE job_id IN (SELECT id FROM jobs WHERE project_id = ?)`,
 		`DELETE FROM jobs WHERE project_id = ?`,
 	}
@@ -75,8 +75,8 @@ func (d *DB) DeleteProject(ctx context.Context, tx *sql.Tx, projectID string, dr
 		stmts = append(stmts, `DELETE FROM tenants WHERE project_id = ?`, `DELETE FROM tokens WHERE project_id = ?`)
 	}
 	for _, q := range stmts {
-		if _, err := tx.ExecContext(ctx, q, projectID); err != nil {
-			return nil, nil, fmt.Errorf("sqlite: delete project %s: %w", projectID, err)
+		if _, err := d.exec(ctx, tx, q, projectID); err != nil {
+			return nil, nil, fmt.Errorf("store: delete project %s: %w", projectID, err)
 		}
 	}
 	return serverIDs, jobIDs, nil
@@ -91,8 +91,8 @@ func (d *DB) DeleteAll(ctx context.Context, tx *sql.Tx) (serverIDs, jobIDs []str
 	}
 	for _, t := range []string{"river_job", "job_phases", "jobs", "servers", "volumes", "ports", "orders", "client_tokens", "server_actions",
 		"security_groups", "subnets", "vpcs", "tenants", "tokens", "fault_rules"} {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
-			return nil, nil, fmt.Errorf("sqlite: delete all %s: %w", t, err)
+		if _, err := d.exec(ctx, tx, `DELETE FROM `+t); err != nil {
+			return nil, nil, fmt.Errorf("store: delete all %s: %w", t, err)
 		}
 	}
 	return serverIDs, jobIDs, nil
@@ -101,17 +101,17 @@ func (d *DB) DeleteAll(ctx context.Context, tx *sql.Tx) (serverIDs, jobIDs []str
 // removed returns the live servers and unfinished single-server jobs of
 // the rows matching cond.
 func (d *DB) removed(ctx context.Context, tx *sql.Tx, cond string, args ...any) (serverIDs, jobIDs []string, err error) {
-	if serverIDs, err = queryStrings(ctx, tx, `SELECT id FROM servers WHERE deleted = 0 AND `+cond+` ORDER BY seq`, args...); err != nil {
+	if serverIDs, err = d.queryStrings(ctx, tx, `SELECT id FROM servers WHERE deleted = 0 AND `+cond+` ORDER BY seq`, args...); err != nil {
 		return nil, nil, err
 	}
-	jobIDs, err = queryStrings(ctx, tx, `SELECT id FROM jobs WHERE status NOT IN ('SUCCESS', 'FAIL') AND server_id <> '' AND `+cond+` ORDER BY seq`, args...)
+	jobIDs, err = d.queryStrings(ctx, tx, `SELECT id FROM jobs WHERE status NOT IN ('SUCCESS', 'FAIL') AND server_id <> '' AND `+cond+` ORDER BY seq`, args...)
 	return serverIDs, jobIDs, err
 }
 
-func queryStrings(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, q, args...)
+func (d *DB) queryStrings(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]string, error) {
+	rows, err := d.query(ctx, tx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
+		return nil, fmt.Errorf("store: %w", err)
 	}
 	defer rows.Close()
 	var out []string
@@ -129,8 +129,8 @@ func queryStrings(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]str
 // first start of a data directory, or a store that was fully reset.
 func (d *DB) IsEmpty(ctx context.Context, tx *sql.Tx) (bool, error) {
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM servers) + (SELECT count(*) FROM jobs)`).Scan(&n); err != nil {
-		return false, fmt.Errorf("sqlite: count rows: %w", err)
+	if err := d.queryRow(ctx, tx, `SELECT (SELECT count(*) FROM servers) + (SELECT count(*) FROM jobs)`).Scan(&n); err != nil {
+		return false, fmt.Errorf("store: count rows: %w", err)
 	}
 	return n == 0, nil
 }
@@ -361,9 +361,9 @@ const clockSetting = "clock"
 // Export returns the whole state, read in one transaction, stamped with
 // the wall time.
 func (d *DB) Export(ctx context.Context) (*Snapshot, error) {
-	tx, err := d.db.BeginTx(ctx, nil)
+	tx, err := d.beginRead(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: export: %w", err)
+		return nil, fmt.Errorf("store: export: %w", err)
 	}
 	defer tx.Rollback()
 	s := &Snapshot{Format: SnapshotFormat, Version: SnapshotVersion, ExportedAt: time.Now().UTC()}
@@ -379,7 +379,7 @@ func (d *DB) Export(ctx context.Context) (*Snapshot, error) {
 		{"ports", d.exportPorts},
 	} {
 		if err := step.fn(ctx, tx, s); err != nil {
-			return nil, fmt.Errorf("sqlite: export %s: %w", step.name, err)
+			return nil, fmt.Errorf("store: export %s: %w", step.name, err)
 		}
 	}
 	return s, nil
@@ -388,25 +388,27 @@ func (d *DB) Export(ctx context.Context) (*Snapshot, error) {
 // Import replaces the whole state with s, in one transaction: it empties
 // every ecsd table and River's job table, then inserts the snapshot's rows.
 // It refuses a document of another format or version before changing
-// anything. The caller re-enqueues the unfinished jobs (UnfinishedJobs) and
+// anything. Its errors read "import: …" (control shows them to the client).
+// On PostgreSQL it may fail with an error for which IsRetryable is true.
+// The caller re-enqueues the unfinished jobs (UnfinishedJobs) and
 // restores what lives outside the database.
 func (d *DB) Import(ctx context.Context, s *Snapshot) error {
 	if s.Format != SnapshotFormat {
-		return fmt.Errorf("sqlite: import: not an ecsd snapshot (format %q, want %q)", s.Format, SnapshotFormat)
+		return fmt.Errorf("import: not an ecsd snapshot (format %q, want %q)", s.Format, SnapshotFormat)
 	}
 	if s.Version != SnapshotVersion {
-		return fmt.Errorf("sqlite: import: snapshot version %d is not supported (this ecsd reads version %d)", s.Version, SnapshotVersion)
+		return fmt.Errorf("import: snapshot version %d is not supported (this ecsd reads version %d)", s.Version, SnapshotVersion)
 	}
-	tx, err := d.db.BeginTx(ctx, nil)
+	tx, err := d.BeginTx(ctx)
 	if err != nil {
-		return fmt.Errorf("sqlite: import: %w", err)
+		return fmt.Errorf("import: %w", err)
 	}
 	defer tx.Rollback()
 	tables := append([]string{"river_job"}, snapshotTables...)
 	slices.Reverse(tables[1:])
 	for _, t := range tables {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
-			return fmt.Errorf("sqlite: import: empty %s: %w", t, err)
+		if _, err := d.exec(ctx, tx, `DELETE FROM `+t); err != nil {
+			return fmt.Errorf("import: empty %s: %w", t, err)
 		}
 	}
 	for _, step := range []struct {
@@ -421,17 +423,17 @@ func (d *DB) Import(ctx context.Context, s *Snapshot) error {
 		{"ports", d.importPorts},
 	} {
 		if err := step.fn(ctx, tx, s); err != nil {
-			return fmt.Errorf("sqlite: import %s: %w", step.name, err)
+			return fmt.Errorf("import %s: %w", step.name, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: import: commit: %w", err)
+		return fmt.Errorf("import: commit: %w", err)
 	}
 	return nil
 }
 
 func (d *DB) exportSettings(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
-	rows, err := tx.QueryContext(ctx, `SELECT key, value FROM settings ORDER BY key`)
+	rows, err := d.query(ctx, tx, `SELECT key, value FROM settings ORDER BY key`)
 	if err != nil {
 		return err
 	}
@@ -455,7 +457,7 @@ func (d *DB) exportSettings(ctx context.Context, tx *sql.Tx, s *Snapshot) error 
 
 func (d *DB) importSettings(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 	put := func(k, v string) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)`, k, v)
+		_, err := d.exec(ctx, tx, `INSERT INTO settings (key, value) VALUES (?, ?)`, k, v)
 		return err
 	}
 	if len(s.Clock) > 0 {
@@ -475,7 +477,7 @@ func (d *DB) importSettings(ctx context.Context, tx *sql.Tx, s *Snapshot) error 
 }
 
 func (d *DB) exportTenants(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
-	rows, err := tx.QueryContext(ctx, `SELECT access_key, secret_key, project_id, project_name, domain_id,
+	rows, err := d.query(ctx, tx, `SELECT access_key, secret_key, project_id, project_name, domain_id,
 		quota_instances, quota_cores, quota_ram, created_at FROM tenants ORDER BY created_at, access_key`)
 	if err != nil {
 		return err
@@ -497,7 +499,7 @@ func (d *DB) exportTenants(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 
 func (d *DB) importTenants(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 	for i, t := range s.Tenants {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tenants (access_key, secret_key, project_id, project_name,
+		if _, err := d.exec(ctx, tx, `INSERT INTO tenants (access_key, secret_key, project_id, project_name,
 			domain_id, quota_instances, quota_cores, quota_ram, created_at) VALUES (?,?,?,?,?,?,?,?,?)`,
 			t.AccessKey, t.SecretKey, t.ProjectID, t.ProjectName, t.DomainID, t.Quota.Instances, t.Quota.Cores,
 			t.Quota.RAM, toNanos(t.CreatedAt)); err != nil {
@@ -509,7 +511,7 @@ func (d *DB) importTenants(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 
 func (d *DB) exportNetwork(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 	s.VPCs, s.Subnets, s.SecurityGroups = []SnapshotVPC{}, []SnapshotSubnet{}, []SnapshotSecurityGroup{}
-	err := eachRow(ctx, tx, `SELECT id, project_id, name, cidr, created_at FROM vpcs ORDER BY rowid`, func(r *sql.Rows) error {
+	err := d.eachRow(ctx, tx, `SELECT id, project_id, name, cidr, created_at FROM vpcs ORDER BY `+d.dialect.rowid, func(r *sql.Rows) error {
 		var v SnapshotVPC
 		var created int64
 		if err := r.Scan(&v.ID, &v.ProjectID, &v.Name, &v.CIDR, &created); err != nil {
@@ -522,8 +524,8 @@ func (d *DB) exportNetwork(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 	if err != nil {
 		return err
 	}
-	err = eachRow(ctx, tx, `SELECT id, project_id, vpc_id, name, cidr, gateway_ip, az, next_host, created_at
-		FROM subnets ORDER BY rowid`, func(r *sql.Rows) error {
+	err = d.eachRow(ctx, tx, `SELECT id, project_id, vpc_id, name, cidr, gateway_ip, az, next_host, created_at
+		FROM subnets ORDER BY `+d.dialect.rowid, func(r *sql.Rows) error {
 		var v SnapshotSubnet
 		var created int64
 		if err := r.Scan(&v.ID, &v.ProjectID, &v.VPCID, &v.Name, &v.CIDR, &v.GatewayIP, &v.AZ, &v.NextHost, &created); err != nil {
@@ -536,7 +538,7 @@ func (d *DB) exportNetwork(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 	if err != nil {
 		return err
 	}
-	return eachRow(ctx, tx, `SELECT id, project_id, name, description, vpc_id, created_at FROM security_groups ORDER BY rowid`, func(r *sql.Rows) error {
+	return d.eachRow(ctx, tx, `SELECT id, project_id, name, description, vpc_id, created_at FROM security_groups ORDER BY `+d.dialect.rowid, func(r *sql.Rows) error {
 		var g SnapshotSecurityGroup
 		var created int64
 		if err := r.Scan(&g.ID, &g.ProjectID, &g.Name, &g.Description, &g.VPCID, &created); err != nil {
@@ -550,20 +552,20 @@ func (d *DB) exportNetwork(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 
 func (d *DB) importNetwork(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 	for i, v := range s.VPCs {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO vpcs (id, project_id, name, cidr, created_at) VALUES (?,?,?,?,?)`,
+		if _, err := d.exec(ctx, tx, `INSERT INTO vpcs (id, project_id, name, cidr, created_at) VALUES (?,?,?,?,?)`,
 			v.ID, v.ProjectID, v.Name, v.CIDR, toNanos(v.CreatedAt)); err != nil {
 			return fmt.Errorf("vpcs[%d]: %w", i, err)
 		}
 	}
 	for i, v := range s.Subnets {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO subnets (id, project_id, vpc_id, name, cidr, gateway_ip, az, next_host, created_at)
+		if _, err := d.exec(ctx, tx, `INSERT INTO subnets (id, project_id, vpc_id, name, cidr, gateway_ip, az, next_host, created_at)
 			VALUES (?,?,?,?,?,?,?,?,?)`, v.ID, v.ProjectID, v.VPCID, v.Name, v.CIDR, v.GatewayIP, v.AZ, v.NextHost,
 			toNanos(v.CreatedAt)); err != nil {
 			return fmt.Errorf("subnets[%d]: %w", i, err)
 		}
 	}
 	for i, g := range s.SecurityGroups {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO security_groups (id, project_id, name, description, vpc_id, created_at)
+		if _, err := d.exec(ctx, tx, `INSERT INTO security_groups (id, project_id, name, description, vpc_id, created_at)
 			VALUES (?,?,?,?,?,?)`, g.ID, g.ProjectID, g.Name, g.Description, g.VPCID, toNanos(g.CreatedAt)); err != nil {
 			return fmt.Errorf("security_groups[%d]: %w", i, err)
 		}
@@ -585,7 +587,7 @@ func (d *DB) exportHosts(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 
 func (d *DB) importHosts(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 	for i, h := range s.Hosts {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO hosts (id, az, vcpus, ram_mb, arch) VALUES (?,?,?,?,?)`,
+		if _, err := d.exec(ctx, tx, `INSERT INTO hosts (id, az, vcpus, ram_mb, arch) VALUES (?,?,?,?,?)`,
 			h.ID, h.AZ, h.VCPUs, h.RAMMB, h.Arch); err != nil {
 			return fmt.Errorf("hosts[%d]: %w", i, err)
 		}
@@ -595,7 +597,7 @@ func (d *DB) importHosts(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 
 func (d *DB) exportServers(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 	s.Servers = []SnapshotServer{}
-	return eachRow(ctx, tx, `SELECT `+serverColumns+`, status, deleted FROM servers ORDER BY seq`, func(r *sql.Rows) error {
+	return d.eachRow(ctx, tx, `SELECT `+serverColumns+`, status, deleted FROM servers ORDER BY seq`, func(r *sql.Rows) error {
 		var status string
 		var deleted int
 		srv, err := scanServer(extraScanner{r, []any{&status, &deleted}})
@@ -650,7 +652,7 @@ func (d *DB) importServers(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 		if status == "" {
 			status = srv.Status()
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO servers (`+serverColumns+`, status, deleted)
+		_, err = d.exec(ctx, tx, `INSERT INTO servers (`+serverColumns+`, status, deleted)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			append(args, status, boolInt(v.Deleted))...)
 		if err != nil {
@@ -662,7 +664,7 @@ func (d *DB) importServers(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 
 func (d *DB) exportJobs(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 	s.Jobs = []SnapshotJob{}
-	return eachRow(ctx, tx, `SELECT `+jobColumns+` FROM jobs ORDER BY seq`, func(r *sql.Rows) error {
+	return d.eachRow(ctx, tx, `SELECT `+jobColumns+` FROM jobs ORDER BY seq`, func(r *sql.Rows) error {
 		j, err := scanJob(r)
 		if err != nil {
 			return err
@@ -688,7 +690,7 @@ func (d *DB) importJobs(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 
 func (d *DB) exportFaultRules(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 	s.FaultRules = []map[string]json.RawMessage{}
-	rows, err := tx.QueryContext(ctx, `SELECT * FROM fault_rules ORDER BY seq`)
+	rows, err := d.query(ctx, tx, `SELECT * FROM fault_rules ORDER BY seq`)
 	if err != nil {
 		return err
 	}
@@ -727,7 +729,7 @@ func (d *DB) importFaultRules(ctx context.Context, tx *sql.Tx, s *Snapshot) erro
 	if len(s.FaultRules) == 0 {
 		return nil
 	}
-	known, err := tableColumns(ctx, tx, "fault_rules")
+	known, err := d.tableColumns(ctx, tx, "fault_rules")
 	if err != nil {
 		return err
 	}
@@ -747,9 +749,16 @@ func (d *DB) importFaultRules(ctx context.Context, tx *sql.Tx, s *Snapshot) erro
 		if len(cols) == 0 {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO fault_rules (`+strings.Join(cols, ", ")+`) VALUES (`+
+		if _, err := d.exec(ctx, tx, `INSERT INTO fault_rules (`+strings.Join(cols, ", ")+`) VALUES (`+
 			placeholders(len(cols))+`)`, args...); err != nil {
 			return fmt.Errorf("fault_rules[%d]: %w", i, err)
+		}
+	}
+	if d.dialect.name == EnginePostgres {
+		// The rows came with their seq: move the identity past them.
+		if _, err := d.exec(ctx, tx, `SELECT setval(pg_get_serial_sequence('fault_rules', 'seq'),
+			(SELECT coalesce(max(seq), 0) + 1 FROM fault_rules), false)`); err != nil {
+			return fmt.Errorf("fault_rules: %w", err)
 		}
 	}
 	return nil
@@ -778,13 +787,13 @@ func rawValue(raw json.RawMessage) (any, error) {
 	return nil, fmt.Errorf("unsupported value %s", raw)
 }
 
-func tableColumns(ctx context.Context, tx *sql.Tx, table string) ([]string, error) {
-	return queryStrings(ctx, tx, `SELECT name FROM pragma_table_info(?)`, table)
+func (d *DB) tableColumns(ctx context.Context, tx *sql.Tx, table string) ([]string, error) {
+	return d.queryStrings(ctx, tx, d.dialect.tableColumns, table)
 }
 
 func (d *DB) exportHistory(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 	s.ServerActions, s.JobPhases = []SnapshotAction{}, []SnapshotPhase{}
-	err := eachRow(ctx, tx, `SELECT project_id, server_id, action, request_id, job_id, start_time, finish_time,
+	err := d.eachRow(ctx, tx, `SELECT project_id, server_id, action, request_id, job_id, start_time, finish_time,
 		result, error_code, message FROM server_actions ORDER BY seq`, func(r *sql.Rows) error {
 		var a SnapshotAction
 		var start, finish int64
@@ -799,7 +808,7 @@ func (d *DB) exportHistory(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 	if err != nil {
 		return err
 	}
-	return eachRow(ctx, tx, `SELECT job_id, phase, start_time, end_time FROM job_phases ORDER BY seq`, func(r *sql.Rows) error {
+	return d.eachRow(ctx, tx, `SELECT job_id, phase, start_time, end_time FROM job_phases ORDER BY seq`, func(r *sql.Rows) error {
 		var p SnapshotPhase
 		var start, end int64
 		if err := r.Scan(&p.JobID, &p.Phase, &start, &end); err != nil {
@@ -820,7 +829,7 @@ func (d *DB) importHistory(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 		}
 	}
 	for i, p := range s.JobPhases {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO job_phases (job_id, phase, start_time, end_time) VALUES (?,?,?,?)`,
+		if _, err := d.exec(ctx, tx, `INSERT INTO job_phases (job_id, phase, start_time, end_time) VALUES (?,?,?,?)`,
 			p.JobID, p.Phase, toNanos(p.StartTime), toNanos(p.EndTime)); err != nil {
 			return fmt.Errorf("job_phases[%d]: %w", i, err)
 		}
@@ -830,7 +839,7 @@ func (d *DB) importHistory(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 
 func (d *DB) exportClientTokens(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 	s.ClientTokens = []SnapshotClientToken{}
-	return eachRow(ctx, tx, `SELECT project_id, token, response, created_at FROM client_tokens ORDER BY rowid`, func(r *sql.Rows) error {
+	return d.eachRow(ctx, tx, `SELECT project_id, token, response, created_at FROM client_tokens ORDER BY `+d.dialect.rowid, func(r *sql.Rows) error {
 		var c SnapshotClientToken
 		var resp string
 		var created int64
@@ -845,7 +854,7 @@ func (d *DB) exportClientTokens(ctx context.Context, tx *sql.Tx, s *Snapshot) er
 
 func (d *DB) importClientTokens(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 	for i, c := range s.ClientTokens {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO client_tokens (project_id, token, response, created_at) VALUES (?,?,?,?)`,
+		if _, err := d.exec(ctx, tx, `INSERT INTO client_tokens (project_id, token, response, created_at) VALUES (?,?,?,?)`,
 			c.ProjectID, c.Token, textJSON(c.Response), toNanos(c.CreatedAt)); err != nil {
 			return fmt.Errorf("client_tokens[%d]: %w", i, err)
 		}
@@ -855,7 +864,7 @@ func (d *DB) importClientTokens(ctx context.Context, tx *sql.Tx, s *Snapshot) er
 
 func (d *DB) exportOrders(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 	s.Orders = []SnapshotOrder{}
-	return eachRow(ctx, tx, `SELECT `+orderColumns+` FROM orders ORDER BY seq`, func(r *sql.Rows) error {
+	return d.eachRow(ctx, tx, `SELECT `+orderColumns+` FROM orders ORDER BY seq`, func(r *sql.Rows) error {
 		o, err := scanOrder(r)
 		if err != nil {
 			return err
@@ -881,8 +890,8 @@ func (d *DB) importOrders(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 	return nil
 }
 
-func eachRow(ctx context.Context, tx *sql.Tx, q string, fn func(*sql.Rows) error) error {
-	rows, err := tx.QueryContext(ctx, q)
+func (d *DB) eachRow(ctx context.Context, tx *sql.Tx, q string, fn func(*sql.Rows) error) error {
+	rows, err := d.query(ctx, tx, q)
 	if err != nil {
 		return err
 	}

@@ -14,22 +14,22 @@ const jobColumns = `id, project_id, parent_id, type, status, server_id, phase, p
 
 // InsertJob adds a job row (sub-jobs are inserted separately).
 func (d *DB) InsertJob(ctx context.Context, tx *sql.Tx, j *ecs.Job) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO jobs (`+jobColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := d.exec(ctx, tx, `INSERT INTO jobs (`+jobColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
 		j.ID, j.ProjectID, j.ParentID, j.Type, j.Status, j.ServerID, j.Phase, j.Params,
 		j.ErrorCode, j.FailReason, toNanos(j.BeginTime), toNanos(j.EndTime))
 	if err != nil {
-		return fmt.Errorf("sqlite: insert job %s: %w", j.ID, err)
+		return fmt.Errorf("store: insert job %s: %w", j.ID, err)
 	}
 	return nil
 }
 
 // UpdateJob writes a job's mutable columns.
 func (d *DB) UpdateJob(ctx context.Context, tx *sql.Tx, j *ecs.Job) error {
-	_, err := tx.ExecContext(ctx, `UPDATE jobs SET status = ?, phase = ?, params = ?, error_code = ?,
+	_, err := d.exec(ctx, tx, `UPDATE jobs SET status = ?, phase = ?, params = ?, error_code = ?,
 		fail_reason = ?, begin_time = ?, end_time = ? WHERE id = ?`,
 		j.Status, j.Phase, j.Params, j.ErrorCode, j.FailReason, toNanos(j.BeginTime), toNanos(j.EndTime), j.ID)
 	if err != nil {
-		return fmt.Errorf("sqlite: update job %s: %w", j.ID, err)
+		return fmt.Errorf("store: update job %s: %w", j.ID, err)
 	}
 	return nil
 }
@@ -43,12 +43,12 @@ func (d *DB) JobByID(ctx context.Context, tx *sql.Tx, projectID, id string) (*ec
 		q += ` AND project_id = ?`
 		args = append(args, projectID)
 	}
-	j, err := scanJob(tx.QueryRowContext(ctx, q, args...))
+	j, err := scanJob(d.queryRow(ctx, tx, q, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, &ecs.Error{Code: ecs.CodeBadRequest, Message: fmt.Sprintf("Job[%s] could not be found.", id), Status: 404}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: job %s: %w", id, err)
+		return nil, fmt.Errorf("store: job %s: %w", id, err)
 	}
 	j.SubJobs, err = d.SubJobs(ctx, tx, j.ID)
 	if err != nil {
@@ -59,16 +59,16 @@ func (d *DB) JobByID(ctx context.Context, tx *sql.Tx, projectID, id string) (*ec
 
 // SubJobs returns the sub-jobs of a job in creation order.
 func (d *DB) SubJobs(ctx context.Context, tx *sql.Tx, parentID string) ([]*ecs.Job, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE parent_id = ? ORDER BY seq`, parentID)
+	rows, err := d.query(ctx, tx, `SELECT `+jobColumns+` FROM jobs WHERE parent_id = ? ORDER BY seq`, parentID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: sub-jobs of %s: %w", parentID, err)
+		return nil, fmt.Errorf("store: sub-jobs of %s: %w", parentID, err)
 	}
 	defer rows.Close()
 	var out []*ecs.Job
 	for rows.Next() {
 		j, err := scanJob(rows)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: sub-jobs of %s: %w", parentID, err)
+			return nil, fmt.Errorf("store: sub-jobs of %s: %w", parentID, err)
 		}
 		out = append(out, j)
 	}
@@ -77,10 +77,10 @@ func (d *DB) SubJobs(ctx context.Context, tx *sql.Tx, parentID string) ([]*ecs.J
 
 // UnfinishedJobs returns the jobs that have not ended, oldest first.
 func (d *DB) UnfinishedJobs(ctx context.Context, tx *sql.Tx) ([]*ecs.Job, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE status NOT IN (?, ?) ORDER BY seq`,
+	rows, err := d.query(ctx, tx, `SELECT `+jobColumns+` FROM jobs WHERE status NOT IN (?, ?) ORDER BY seq`,
 		ecs.JobSuccess, ecs.JobFail)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: unfinished jobs: %w", err)
+		return nil, fmt.Errorf("store: unfinished jobs: %w", err)
 	}
 	defer rows.Close()
 	var out []*ecs.Job

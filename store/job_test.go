@@ -10,6 +10,7 @@ import (
 
 	ecs "github.com/ecsd-dev/ecsd"
 	"github.com/ecsd-dev/ecsd/store"
+	"github.com/ecsd-dev/ecsd/store/storetest"
 )
 
 func mustJobByID(tb testing.TB, db *store.DB, projectID, id string) *ecs.Job {
@@ -25,71 +26,73 @@ func mustJobByID(tb testing.TB, db *store.DB, projectID, id string) *ecs.Job {
 
 func TestJobRoundTrip(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
-	db := newDB(t)
+	storetest.EachEngine(t, func(t *testing.T, e storetest.Engine) {
+		ctx := t.Context()
+		db := e.NewDB(t)
 
-	parent := &ecs.Job{
-		ID: "job-parent", ProjectID: project, Type: ecs.JobBatchStop, Status: ecs.JobInit,
-		Params: "{}", BeginTime: testTime,
-	}
-	subs := []*ecs.Job{
-		{ID: "job-sub-2", ProjectID: project, ParentID: parent.ID, Type: ecs.JobStopServer, Status: ecs.JobInit,
-			ServerID: "srv-2", Params: `{"hard":true}`, BeginTime: testTime},
-		{ID: "job-sub-1", ProjectID: project, ParentID: parent.ID, Type: ecs.JobStopServer, Status: ecs.JobInit,
-			ServerID: "srv-1", Params: `{}`, BeginTime: testTime},
-	}
-	single := &ecs.Job{
-		ID: "job-single", ProjectID: project, Type: ecs.JobResizeServer, Status: ecs.JobFail, ServerID: "srv-3",
-		Phase: ecs.TaskResizeMigrating, Params: `{"flavor_id":"s6.large.2"}`, ErrorCode: ecs.CodeResizeFailed,
-		FailReason: "resizeServer failed at resize_migrating: boom", BeginTime: testTime, EndTime: testTime.Add(time.Minute),
-	}
-	requireAllFieldsSet(t, withSubJob(single))
-	inTx(t, db, func(tx *sql.Tx) error {
-		for _, j := range append([]*ecs.Job{parent, single}, subs...) {
-			if err := db.InsertJob(ctx, tx, j); err != nil {
+		parent := &ecs.Job{
+			ID: "job-parent", ProjectID: project, Type: ecs.JobBatchStop, Status: ecs.JobInit,
+			Params: "{}", BeginTime: testTime,
+		}
+		subs := []*ecs.Job{
+			{ID: "job-sub-2", ProjectID: project, ParentID: parent.ID, Type: ecs.JobStopServer, Status: ecs.JobInit,
+				ServerID: "srv-2", Params: `{"hard":true}`, BeginTime: testTime},
+			{ID: "job-sub-1", ProjectID: project, ParentID: parent.ID, Type: ecs.JobStopServer, Status: ecs.JobInit,
+				ServerID: "srv-1", Params: `{}`, BeginTime: testTime},
+		}
+		single := &ecs.Job{
+			ID: "job-single", ProjectID: project, Type: ecs.JobResizeServer, Status: ecs.JobFail, ServerID: "srv-3",
+			Phase: ecs.TaskResizeMigrating, Params: `{"flavor_id":"s6.large.2"}`, ErrorCode: ecs.CodeResizeFailed,
+			FailReason: "resizeServer failed at resize_migrating: boom", BeginTime: testTime, EndTime: testTime.Add(time.Minute),
+		}
+		requireAllFieldsSet(t, withSubJob(single))
+		inTx(t, db, func(tx *sql.Tx) error {
+			for _, j := range append([]*ecs.Job{parent, single}, subs...) {
+				if err := db.InsertJob(ctx, tx, j); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+
+		if diff := cmp.Diff(single, mustJobByID(t, db, project, single.ID), cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("single job (-want +got):\n%s", diff)
+		}
+		// Sub-jobs come in creation order, not ID order.
+		want := *parent
+		want.SubJobs = subs
+		if diff := cmp.Diff(&want, mustJobByID(t, db, project, parent.ID), cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("batch job (-want +got):\n%s", diff)
+		}
+
+		// UpdateJob writes the mutable columns.
+		upd := *subs[0]
+		upd.Status, upd.Phase, upd.Params = ecs.JobFail, ecs.TaskPoweringOff, `{"hard":false}`
+		upd.ErrorCode, upd.FailReason = ecs.CodeGeneric, "stop failed"
+		upd.BeginTime, upd.EndTime = testTime.Add(time.Second), testTime.Add(time.Hour)
+		inTx(t, db, func(tx *sql.Tx) error { return db.UpdateJob(ctx, tx, &upd) })
+		if diff := cmp.Diff(&upd, mustJobByID(t, db, "", upd.ID), cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("updated job (-want +got):\n%s", diff)
+		}
+
+		// SubJobs alone, and a job without sub-jobs.
+		inTx(t, db, func(tx *sql.Tx) error {
+			got, err := db.SubJobs(ctx, tx, parent.ID)
+			if err != nil {
 				return err
 			}
-		}
-		return nil
-	})
-
-	if diff := cmp.Diff(single, mustJobByID(t, db, project, single.ID), cmpopts.EquateEmpty()); diff != "" {
-		t.Errorf("single job (-want +got):\n%s", diff)
-	}
-	// Sub-jobs come in creation order, not ID order.
-	want := *parent
-	want.SubJobs = subs
-	if diff := cmp.Diff(&want, mustJobByID(t, db, project, parent.ID), cmpopts.EquateEmpty()); diff != "" {
-		t.Errorf("batch job (-want +got):\n%s", diff)
-	}
-
-	// UpdateJob writes the mutable columns.
-	upd := *subs[0]
-	upd.Status, upd.Phase, upd.Params = ecs.JobFail, ecs.TaskPoweringOff, `{"hard":false}`
-	upd.ErrorCode, upd.FailReason = ecs.CodeGeneric, "stop failed"
-	upd.BeginTime, upd.EndTime = testTime.Add(time.Second), testTime.Add(time.Hour)
-	inTx(t, db, func(tx *sql.Tx) error { return db.UpdateJob(ctx, tx, &upd) })
-	if diff := cmp.Diff(&upd, mustJobByID(t, db, "", upd.ID), cmpopts.EquateEmpty()); diff != "" {
-		t.Errorf("updated job (-want +got):\n%s", diff)
-	}
-
-	// SubJobs alone, and a job without sub-jobs.
-	inTx(t, db, func(tx *sql.Tx) error {
-		got, err := db.SubJobs(ctx, tx, parent.ID)
-		if err != nil {
-			return err
-		}
-		if ids := jobIDs(got); !cmp.Equal(ids, []string{"job-sub-2", "job-sub-1"}) {
-			t.Errorf("SubJobs = %v, want [job-sub-2 job-sub-1]", ids)
-		}
-		got, err = db.SubJobs(ctx, tx, single.ID)
-		if err != nil {
-			return err
-		}
-		if len(got) != 0 {
-			t.Errorf("SubJobs of a single job = %v, want none", jobIDs(got))
-		}
-		return nil
+			if ids := jobIDs(got); !cmp.Equal(ids, []string{"job-sub-2", "job-sub-1"}) {
+				t.Errorf("SubJobs = %v, want [job-sub-2 job-sub-1]", ids)
+			}
+			got, err = db.SubJobs(ctx, tx, single.ID)
+			if err != nil {
+				return err
+			}
+			if len(got) != 0 {
+				t.Errorf("SubJobs of a single job = %v, want none", jobIDs(got))
+			}
+			return nil
+		})
 	})
 }
 
@@ -104,53 +107,57 @@ func withSubJob(j *ecs.Job) *ecs.Job {
 
 func TestJobNotFound(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
-	db := newDB(t)
-	j := &ecs.Job{ID: "job-1", ProjectID: project, Type: ecs.JobResizeServer, Status: ecs.JobInit, Params: "{}", BeginTime: testTime}
-	inTx(t, db, func(tx *sql.Tx) error { return db.InsertJob(ctx, tx, j) })
-	inTx(t, db, func(tx *sql.Tx) error {
-		for _, tc := range []struct{ projectID, id string }{
-			{project, "job-nope"},
-			{otherProject, j.ID},
-		} {
-			_, err := db.JobByID(ctx, tx, tc.projectID, tc.id)
-			var e *ecs.Error
-			if !asError(err, &e) || e.Code != ecs.CodeBadRequest || e.Status != 404 {
-				t.Errorf("JobByID(%q, %q) = %v, want %s with status 404", tc.projectID, tc.id, err, ecs.CodeBadRequest)
+	storetest.EachEngine(t, func(t *testing.T, e storetest.Engine) {
+		ctx := t.Context()
+		db := e.NewDB(t)
+		j := &ecs.Job{ID: "job-1", ProjectID: project, Type: ecs.JobResizeServer, Status: ecs.JobInit, Params: "{}", BeginTime: testTime}
+		inTx(t, db, func(tx *sql.Tx) error { return db.InsertJob(ctx, tx, j) })
+		inTx(t, db, func(tx *sql.Tx) error {
+			for _, tc := range []struct{ projectID, id string }{
+				{project, "job-nope"},
+				{otherProject, j.ID},
+			} {
+				_, err := db.JobByID(ctx, tx, tc.projectID, tc.id)
+				var e *ecs.Error
+				if !asError(err, &e) || e.Code != ecs.CodeBadRequest || e.Status != 404 {
+					t.Errorf("JobByID(%q, %q) = %v, want %s with status 404", tc.projectID, tc.id, err, ecs.CodeBadRequest)
+				}
 			}
-		}
-		if err := db.InsertJob(ctx, tx, j); err == nil {
+			return nil
+		})
+		if err := failInTx(t, db, func(tx *sql.Tx) error { return db.InsertJob(ctx, tx, j) }); err == nil {
 			t.Error("InsertJob of an existing ID succeeded")
 		}
-		return nil
 	})
 }
 
 func TestUnfinishedJobs(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
-	db := newDB(t)
-	statuses := map[string]string{
-		"j1": ecs.JobRunning, "j2": ecs.JobSuccess, "j3": ecs.JobInit, "j4": ecs.JobFail, "j5": ecs.JobRunning,
-	}
-	inTx(t, db, func(tx *sql.Tx) error {
-		for _, id := range []string{"j1", "j2", "j3", "j4", "j5"} {
-			j := &ecs.Job{ID: id, ProjectID: project, Type: ecs.JobStartServer, Status: statuses[id], Params: "{}", BeginTime: testTime}
-			if err := db.InsertJob(ctx, tx, j); err != nil {
+	storetest.EachEngine(t, func(t *testing.T, e storetest.Engine) {
+		ctx := t.Context()
+		db := e.NewDB(t)
+		statuses := map[string]string{
+			"j1": ecs.JobRunning, "j2": ecs.JobSuccess, "j3": ecs.JobInit, "j4": ecs.JobFail, "j5": ecs.JobRunning,
+		}
+		inTx(t, db, func(tx *sql.Tx) error {
+			for _, id := range []string{"j1", "j2", "j3", "j4", "j5"} {
+				j := &ecs.Job{ID: id, ProjectID: project, Type: ecs.JobStartServer, Status: statuses[id], Params: "{}", BeginTime: testTime}
+				if err := db.InsertJob(ctx, tx, j); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		inTx(t, db, func(tx *sql.Tx) error {
+			got, err := db.UnfinishedJobs(ctx, tx)
+			if err != nil {
 				return err
 			}
-		}
-		return nil
-	})
-	inTx(t, db, func(tx *sql.Tx) error {
-		got, err := db.UnfinishedJobs(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if diff := cmp.Diff([]string{"j1", "j3", "j5"}, jobIDs(got)); diff != "" {
-			t.Errorf("UnfinishedJobs (-want +got, oldest first):\n%s", diff)
-		}
-		return nil
+			if diff := cmp.Diff([]string{"j1", "j3", "j5"}, jobIDs(got)); diff != "" {
+				t.Errorf("UnfinishedJobs (-want +got, oldest first):\n%s", diff)
+			}
+			return nil
+		})
 	})
 }
 

@@ -15,14 +15,14 @@ import (
 func lockDir(dataDir string) (*os.File, error) {
 	f, err := os.OpenFile(filepath.Join(dataDir, "ecsd.lock"), os.O_CREATE|os.O_RDWR, 0o640)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: lock data directory: %w", err)
+		return nil, fmt.Errorf("store: lock data directory: %w", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, ErrLocked
 		}
-		return nil, fmt.Errorf("sqlite: lock data directory: %w", err)
+		return nil, fmt.Errorf("store: lock data directory: %w", err)
 	}
 	return f, nil
 }

@@ -11,39 +11,39 @@ import (
 
 // InsertVPC adds a VPC.
 func (d *DB) InsertVPC(ctx context.Context, tx *sql.Tx, v *ecs.VPC) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO vpcs (id, project_id, name, cidr, created_at) VALUES (?,?,?,?,?)`,
+	_, err := d.exec(ctx, tx, `INSERT INTO vpcs (id, project_id, name, cidr, created_at) VALUES (?,?,?,?,?)`,
 		v.ID, v.ProjectID, v.Name, v.CIDR, v.Created.UnixNano())
 	if err != nil {
-		return fmt.Errorf("sqlite: insert vpc: %w", err)
+		return fmt.Errorf("store: insert vpc: %w", err)
 	}
 	return nil
 }
 
 // InsertSubnet adds a subnet.
 func (d *DB) InsertSubnet(ctx context.Context, tx *sql.Tx, s *ecs.Subnet) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO subnets (id, project_id, vpc_id, name, cidr, gateway_ip, az, next_host, created_at)
+	_, err := d.exec(ctx, tx, `INSERT INTO subnets (id, project_id, vpc_id, name, cidr, gateway_ip, az, next_host, created_at)
 		VALUES (?,?,?,?,?,?,?,?,?)`, s.ID, s.ProjectID, s.VPCID, s.Name, s.CIDR, s.GatewayIP, s.AZ, 10, s.Created.UnixNano())
 	if err != nil {
-		return fmt.Errorf("sqlite: insert subnet: %w", err)
+		return fmt.Errorf("store: insert subnet: %w", err)
 	}
 	return nil
 }
 
 // InsertSecurityGroup adds a security group.
 func (d *DB) InsertSecurityGroup(ctx context.Context, tx *sql.Tx, g *ecs.SecurityGroup) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO security_groups (id, project_id, name, description, vpc_id, created_at)
+	_, err := d.exec(ctx, tx, `INSERT INTO security_groups (id, project_id, name, description, vpc_id, created_at)
 		VALUES (?,?,?,?,?,?)`, g.ID, g.ProjectID, g.Name, g.Description, g.VPCID, g.Created.UnixNano())
 	if err != nil {
-		return fmt.Errorf("sqlite: insert security group: %w", err)
+		return fmt.Errorf("store: insert security group: %w", err)
 	}
 	return nil
 }
 
 // VPCs returns a project's VPCs, oldest first.
 func (d *DB) VPCs(ctx context.Context, tx *sql.Tx, projectID string) ([]*ecs.VPC, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, project_id, name, cidr, created_at FROM vpcs WHERE project_id = ? ORDER BY created_at, id`, projectID)
+	rows, err := d.query(ctx, tx, `SELECT id, project_id, name, cidr, created_at FROM vpcs WHERE project_id = ? ORDER BY created_at, id`, projectID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: vpcs: %w", err)
+		return nil, fmt.Errorf("store: vpcs: %w", err)
 	}
 	defer rows.Close()
 	var out []*ecs.VPC
@@ -69,9 +69,9 @@ func (d *DB) Subnets(ctx context.Context, tx *sql.Tx, projectID, vpcID string) (
 		q += ` AND vpc_id = ?`
 		args = append(args, vpcID)
 	}
-	rows, err := tx.QueryContext(ctx, q+` ORDER BY created_at, id`, args...)
+	rows, err := d.query(ctx, tx, q+` ORDER BY created_at, id`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: subnets: %w", err)
+		return nil, fmt.Errorf("store: subnets: %w", err)
 	}
 	defer rows.Close()
 	var out []*ecs.Subnet
@@ -87,12 +87,12 @@ func (d *DB) Subnets(ctx context.Context, tx *sql.Tx, projectID, vpcID string) (
 
 // SubnetByID returns a subnet of the project, or nil when there is none.
 func (d *DB) SubnetByID(ctx context.Context, tx *sql.Tx, projectID, id string) (*ecs.Subnet, error) {
-	s, err := scanSubnet(tx.QueryRowContext(ctx, `SELECT `+subnetColumns+` FROM subnets WHERE id = ? AND project_id = ?`, id, projectID))
+	s, err := scanSubnet(d.queryRow(ctx, tx, `SELECT `+subnetColumns+` FROM subnets WHERE id = ? AND project_id = ?`, id, projectID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: subnet %s: %w", id, err)
+		return nil, fmt.Errorf("store: subnet %s: %w", id, err)
 	}
 	return s, nil
 }
@@ -101,9 +101,9 @@ func (d *DB) SubnetByID(ctx context.Context, tx *sql.Tx, projectID, id string) (
 // and returns it.
 func (d *DB) NextHostNumber(ctx context.Context, tx *sql.Tx, subnetID string) (int, error) {
 	var n int
-	err := tx.QueryRowContext(ctx, `UPDATE subnets SET next_host = next_host + 1 WHERE id = ? RETURNING next_host - 1`, subnetID).Scan(&n)
+	err := d.queryRow(ctx, tx, `UPDATE subnets SET next_host = next_host + 1 WHERE id = ? RETURNING next_host - 1`, subnetID).Scan(&n)
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: allocate address in %s: %w", subnetID, err)
+		return 0, fmt.Errorf("store: allocate address in %s: %w", subnetID, err)
 	}
 	return n, nil
 }
@@ -120,10 +120,10 @@ func scanSubnet(row scanner) (*ecs.Subnet, error) {
 
 // SecurityGroups returns a project's security groups.
 func (d *DB) SecurityGroups(ctx context.Context, tx *sql.Tx, projectID string) ([]*ecs.SecurityGroup, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, project_id, name, description, vpc_id, created_at
+	rows, err := d.query(ctx, tx, `SELECT id, project_id, name, description, vpc_id, created_at
 		FROM security_groups WHERE project_id = ? ORDER BY created_at, id`, projectID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: security groups: %w", err)
+		return nil, fmt.Errorf("store: security groups: %w", err)
 	}
 	defer rows.Close()
 	var out []*ecs.SecurityGroup
@@ -142,15 +142,15 @@ func (d *DB) SecurityGroups(ctx context.Context, tx *sql.Tx, projectID string) (
 // ReplaceHosts makes the hosts table equal to hosts (IDs, AZs, capacity).
 // Hosts that still carry servers are kept even when absent from hosts.
 func (d *DB) ReplaceHosts(ctx context.Context, tx *sql.Tx, hosts []ecs.Host) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM hosts WHERE id NOT IN (SELECT host_id FROM servers WHERE deleted = 0)`); err != nil {
-		return fmt.Errorf("sqlite: hosts: %w", err)
+	if _, err := d.exec(ctx, tx, `DELETE FROM hosts WHERE id NOT IN (SELECT host_id FROM servers WHERE deleted = 0)`); err != nil {
+		return fmt.Errorf("store: hosts: %w", err)
 	}
 	for _, h := range hosts {
-		_, err := tx.ExecContext(ctx, `INSERT INTO hosts (id, az, vcpus, ram_mb, arch) VALUES (?,?,?,?,?)
+		_, err := d.exec(ctx, tx, `INSERT INTO hosts (id, az, vcpus, ram_mb, arch) VALUES (?,?,?,?,?)
 			ON CONFLICT (id) DO UPDATE SET az = excluded.az, vcpus = excluded.vcpus, ram_mb = excluded.ram_mb, arch = excluded.arch`,
 			h.ID, h.AZ, h.VCPUs, h.RAMMB, h.Arch)
 		if err != nil {
-			return fmt.Errorf("sqlite: host %s: %w", h.ID, err)
+			return fmt.Errorf("store: host %s: %w", h.ID, err)
 		}
 	}
 	return nil
@@ -164,9 +164,9 @@ func (d *DB) Hosts(ctx context.Context, tx *sql.Tx, az string) ([]ecs.Host, erro
 		q += ` WHERE az = ?`
 		args = append(args, az)
 	}
-	rows, err := tx.QueryContext(ctx, q+` ORDER BY id`, args...)
+	rows, err := d.query(ctx, tx, q+` ORDER BY id`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: hosts: %w", err)
+		return nil, fmt.Errorf("store: hosts: %w", err)
 	}
 	defer rows.Close()
 	var out []ecs.Host
@@ -184,22 +184,22 @@ func (d *DB) Hosts(ctx context.Context, tx *sql.Tx, az string) ([]ecs.Host, erro
 // "" when there is none.
 func (d *DB) ClientToken(ctx context.Context, tx *sql.Tx, projectID, token string) (string, error) {
 	var resp string
-	err := tx.QueryRowContext(ctx, `SELECT response FROM client_tokens WHERE project_id = ? AND token = ?`, projectID, token).Scan(&resp)
+	err := d.queryRow(ctx, tx, `SELECT response FROM client_tokens WHERE project_id = ? AND token = ?`, projectID, token).Scan(&resp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("sqlite: client token: %w", err)
+		return "", fmt.Errorf("store: client token: %w", err)
 	}
 	return resp, nil
 }
 
 // PutClientToken records the result of a create call made with token.
 func (d *DB) PutClientToken(ctx context.Context, tx *sql.Tx, projectID, token, response string, nanos int64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO client_tokens (project_id, token, response, created_at) VALUES (?,?,?,?)`,
+	_, err := d.exec(ctx, tx, `INSERT INTO client_tokens (project_id, token, response, created_at) VALUES (?,?,?,?)`,
 		projectID, token, response, nanos)
 	if err != nil {
-		return fmt.Errorf("sqlite: client token: %w", err)
+		return fmt.Errorf("store: client token: %w", err)
 	}
 	return nil
 }

@@ -19,21 +19,21 @@ func (d *DB) InsertOrder(ctx context.Context, tx *sql.Tx, o *ecs.Order) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO orders (`+orderColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err = d.exec(ctx, tx, `INSERT INTO orders (`+orderColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		o.ID, o.ProjectID, o.Type, o.Status, o.Amount, o.Currency, o.FlavorID, o.PeriodType,
 		o.PeriodNum, toNanos(o.PeriodEnd), string(ids), o.JobID, toNanos(o.Created), toNanos(o.Paid), toNanos(o.Cancelled))
 	if err != nil {
-		return fmt.Errorf("sqlite: insert order %s: %w", o.ID, err)
+		return fmt.Errorf("store: insert order %s: %w", o.ID, err)
 	}
 	return nil
 }
 
 // UpdateOrder writes an order's mutable columns: status, job and times.
 func (d *DB) UpdateOrder(ctx context.Context, tx *sql.Tx, o *ecs.Order) error {
-	_, err := tx.ExecContext(ctx, `UPDATE orders SET status = ?, job_id = ?, paid_at = ?, cancelled_at = ? WHERE id = ?`,
+	_, err := d.exec(ctx, tx, `UPDATE orders SET status = ?, job_id = ?, paid_at = ?, cancelled_at = ? WHERE id = ?`,
 		o.Status, o.JobID, toNanos(o.Paid), toNanos(o.Cancelled), o.ID)
 	if err != nil {
-		return fmt.Errorf("sqlite: update order %s: %w", o.ID, err)
+		return fmt.Errorf("store: update order %s: %w", o.ID, err)
 	}
 	return nil
 }
@@ -41,13 +41,13 @@ func (d *DB) UpdateOrder(ctx context.Context, tx *sql.Tx, o *ecs.Order) error {
 // OrderByID returns an order of a project, or nil and no error when the
 // project has no such order.
 func (d *DB) OrderByID(ctx context.Context, tx *sql.Tx, projectID, id string) (*ecs.Order, error) {
-	o, err := scanOrder(tx.QueryRowContext(ctx,
+	o, err := scanOrder(d.queryRow(ctx, tx,
 		`SELECT `+orderColumns+` FROM orders WHERE id = ? AND project_id = ?`, id, projectID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: order %s: %w", id, err)
+		return nil, fmt.Errorf("store: order %s: %w", id, err)
 	}
 	return o, nil
 }
@@ -55,18 +55,18 @@ func (d *DB) OrderByID(ctx context.Context, tx *sql.Tx, projectID, id string) (*
 // PendingOrdersOfServer returns the orders of a project that await payment
 // and name the server.
 func (d *DB) PendingOrdersOfServer(ctx context.Context, tx *sql.Tx, projectID, serverID string) ([]*ecs.Order, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders
-		WHERE project_id = ? AND status = ? AND EXISTS (SELECT 1 FROM json_each(orders.server_ids) WHERE value = ?)
+	rows, err := d.query(ctx, tx, `SELECT `+orderColumns+` FROM orders
+		WHERE project_id = ? AND status = ? AND `+d.dialect.jsonArrayHas("orders.server_ids")+`
 		ORDER BY seq`, projectID, ecs.OrderPendingPayment, serverID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: pending orders of %s: %w", serverID, err)
+		return nil, fmt.Errorf("store: pending orders of %s: %w", serverID, err)
 	}
 	defer rows.Close()
 	var out []*ecs.Order
 	for rows.Next() {
 		o, err := scanOrder(rows)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: pending orders of %s: %w", serverID, err)
+			return nil, fmt.Errorf("store: pending orders of %s: %w", serverID, err)
 		}
 		out = append(out, o)
 	}

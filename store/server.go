@@ -24,11 +24,11 @@ func (d *DB) InsertServer(ctx context.Context, tx *sql.Tx, s *ecs.Server) error 
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO servers (`+serverColumns+`, status)
+	_, err = d.exec(ctx, tx, `INSERT INTO servers (`+serverColumns+`, status)
 		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		append(args, s.Status())...)
 	if err != nil {
-		return fmt.Errorf("sqlite: insert server %s: %w", s.ID, err)
+		return fmt.Errorf("store: insert server %s: %w", s.ID, err)
 	}
 	return nil
 }
@@ -49,12 +49,12 @@ func (d *DB) UpdateServer(ctx context.Context, tx *sql.Tx, s *ecs.Server) error 
 		set.WriteString(" = ?")
 	}
 	args = append(args[1:], s.Status(), s.ID)
-	res, err := tx.ExecContext(ctx, `UPDATE servers SET `+set.String()+`, status = ? WHERE id = ? AND deleted = 0`, args...)
+	res, err := d.exec(ctx, tx, `UPDATE servers SET `+set.String()+`, status = ? WHERE id = ? AND deleted = 0`, args...)
 	if err != nil {
-		return fmt.Errorf("sqlite: update server %s: %w", s.ID, err)
+		return fmt.Errorf("store: update server %s: %w", s.ID, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("sqlite: update server %s: %w", s.ID, sql.ErrNoRows)
+		return fmt.Errorf("store: update server %s: %w", s.ID, sql.ErrNoRows)
 	}
 	return nil
 }
@@ -63,12 +63,12 @@ func (d *DB) UpdateServer(ctx context.Context, tx *sql.Tx, s *ecs.Server) error 
 // history. Its ports and its volumes marked delete_on_termination go with
 // it; its other volumes are detached and become available.
 func (d *DB) MarkServerDeleted(ctx context.Context, tx *sql.Tx, id string, at time.Time) error {
-	_, err := tx.ExecContext(ctx, `UPDATE servers SET deleted = 1, vm_state = ?, task_state = '', status = ?,
+	_, err := d.exec(ctx, tx, `UPDATE servers SET deleted = 1, vm_state = ?, task_state = '', status = ?,
 		power_state = 0, updated_at = ? WHERE id = ?`, ecs.VMDeleted, ecs.StatusDeleted, at.UnixNano(), id)
 	if err != nil {
-		return fmt.Errorf("sqlite: delete server %s: %w", id, err)
+		return fmt.Errorf("store: delete server %s: %w", id, err)
 	}
-	return releaseServerResources(ctx, tx, id, at)
+	return d.releaseServerResources(ctx, tx, id, at)
 }
 
 // ServerByID returns a live server. An empty projectID matches any project.
@@ -80,12 +80,12 @@ func (d *DB) ServerByID(ctx context.Context, tx *sql.Tx, projectID, id string) (
 		q += ` AND project_id = ?`
 		args = append(args, projectID)
 	}
-	s, err := scanServer(tx.QueryRowContext(ctx, q, args...))
+	s, err := scanServer(d.queryRow(ctx, tx, q, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ecs.Errorf(ecs.CodeServerNotFound, "Instance[%s] could not be found.", id)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: server %s: %w", id, err)
+		return nil, fmt.Errorf("store: server %s: %w", id, err)
 	}
 	return s, nil
 }
@@ -95,6 +95,7 @@ func (d *DB) ServerByID(ctx context.Context, tx *sql.Tx, projectID, id string) (
 func (d *DB) FindServers(ctx context.Context, tx *sql.Tx, f ecs.ServerFilter) ([]*ecs.Server, int, error) {
 	where := []string{"project_id = ?", "deleted = 0"}
 	args := []any{f.ProjectID}
+	like := d.dialect.like // case-insensitive, as SQLite's LIKE
 	add := func(cond string, a ...any) {
 		where = append(where, cond)
 		args = append(args, a...)
@@ -103,7 +104,7 @@ func (d *DB) FindServers(ctx context.Context, tx *sql.Tx, f ecs.ServerFilter) ([
 		add("id IN ("+placeholders(len(f.IDs))+")", anys(f.IDs)...)
 	}
 	if f.Name != nil {
-		add(`name LIKE ? ESCAPE '\'`, "%"+likePattern(*f.Name, true)+"%")
+		add(`name `+like+` ? ESCAPE '\'`, "%"+likePattern(*f.Name, true)+"%")
 	}
 	if f.Status != nil {
 		add("status = ?", *f.Status)
@@ -118,13 +119,13 @@ func (d *DB) FindServers(ctx context.Context, tx *sql.Tx, f ecs.ServerFilter) ([
 		add("az = ?", *f.AvailabilityZone)
 	}
 	if f.AZContains != nil {
-		add(`az LIKE ? ESCAPE '\'`, "%"+likePattern(*f.AZContains, false)+"%")
+		add(`az `+like+` ? ESCAPE '\'`, "%"+likePattern(*f.AZContains, false)+"%")
 	}
 	if f.ChargingMode != nil {
 		add("charging_mode = ?", *f.ChargingMode)
 	}
 	if f.IP != nil {
-		add(`ip_address LIKE ? ESCAPE '\'`, "%"+likePattern(*f.IP, false)+"%")
+		add(`ip_address `+like+` ? ESCAPE '\'`, "%"+likePattern(*f.IP, false)+"%")
 	}
 	if f.IPEq != nil {
 		add("ip_address = ?", *f.IPEq)
@@ -136,24 +137,24 @@ func (d *DB) FindServers(ctx context.Context, tx *sql.Tx, f ecs.ServerFilter) ([
 		add("launched_at >= ? AND launched_at > 0", f.LaunchedSince.UnixNano())
 	}
 	for _, t := range f.Tags {
-		add(`tags LIKE ? ESCAPE '\'`, "%"+likePattern(jsonString(t), false)+"%")
+		add(`tags `+like+` ? ESCAPE '\'`, "%"+likePattern(jsonString(t), false)+"%")
 	}
 	for _, t := range f.NotTags {
-		add(`tags NOT LIKE ? ESCAPE '\'`, "%"+likePattern(jsonString(t), false)+"%")
+		add(`tags NOT `+like+` ? ESCAPE '\'`, "%"+likePattern(jsonString(t), false)+"%")
 	}
 	cond := strings.Join(where, " AND ")
 	var total int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM servers WHERE `+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("sqlite: count servers: %w", err)
+	if err := d.queryRow(ctx, tx, `SELECT count(*) FROM servers WHERE `+cond, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("store: count servers: %w", err)
 	}
 	if f.Marker != nil {
 		var seq int64
-		err := tx.QueryRowContext(ctx, `SELECT seq FROM servers WHERE id = ? AND project_id = ?`, *f.Marker, f.ProjectID).Scan(&seq)
+		err := d.queryRow(ctx, tx, `SELECT seq FROM servers WHERE id = ? AND project_id = ?`, *f.Marker, f.ProjectID).Scan(&seq)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, 0, ecs.Errorf(ecs.CodeBadRequest, "marker %s not found", *f.Marker)
 		}
 		if err != nil {
-			return nil, 0, fmt.Errorf("sqlite: marker: %w", err)
+			return nil, 0, fmt.Errorf("store: marker: %w", err)
 		}
 		cond += " AND seq < ?"
 		args = append(args, seq)
@@ -162,18 +163,18 @@ func (d *DB) FindServers(ctx context.Context, tx *sql.Tx, f ecs.ServerFilter) ([
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d OFFSET %d", f.Limit, f.Offset)
 	} else if f.Offset > 0 {
-		q += fmt.Sprintf(" LIMIT -1 OFFSET %d", f.Offset)
+		q += fmt.Sprintf(" LIMIT %s OFFSET %d", d.dialect.noLimit, f.Offset)
 	}
-	rows, err := tx.QueryContext(ctx, q, args...)
+	rows, err := d.query(ctx, tx, q, args...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("sqlite: list servers: %w", err)
+		return nil, 0, fmt.Errorf("store: list servers: %w", err)
 	}
 	defer rows.Close()
 	var out []*ecs.Server
 	for rows.Next() {
 		s, err := scanServer(rows)
 		if err != nil {
-			return nil, 0, fmt.Errorf("sqlite: list servers: %w", err)
+			return nil, 0, fmt.Errorf("store: list servers: %w", err)
 		}
 		out = append(out, s)
 	}
@@ -201,16 +202,16 @@ func (d *DB) AllServers(ctx context.Context, tx *sql.Tx) ([]*ecs.Server, error) 
 }
 
 func (d *DB) queryServers(ctx context.Context, tx *sql.Tx, cond string, args ...any) ([]*ecs.Server, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+serverColumns+` FROM servers WHERE `+cond+` ORDER BY seq`, args...)
+	rows, err := d.query(ctx, tx, `SELECT `+serverColumns+` FROM servers WHERE `+cond+` ORDER BY seq`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: servers: %w", err)
+		return nil, fmt.Errorf("store: servers: %w", err)
 	}
 	defer rows.Close()
 	var out []*ecs.Server
 	for rows.Next() {
 		s, err := scanServer(rows)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: servers: %w", err)
+			return nil, fmt.Errorf("store: servers: %w", err)
 		}
 		out = append(out, s)
 	}

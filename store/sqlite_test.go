@@ -68,11 +68,25 @@ func inTx(tb testing.TB, db *store.DB, fn func(tx *sql.Tx) error) {
 	}
 }
 
-// scalar runs a one-value query outside any transaction.
+// failInTx runs fn in a transaction of db that it rolls back, and returns
+// fn's error: for statements expected to fail, since on PostgreSQL a
+// failed statement aborts its transaction.
+func failInTx(tb testing.TB, db *store.DB, fn func(tx *sql.Tx) error) error {
+	tb.Helper()
+	tx, err := db.BeginTx(tb.Context())
+	if err != nil {
+		tb.Fatalf("BeginTx: %v", err)
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
+// scalar runs a one-value query, written with ? placeholders, outside any
+// transaction.
 func scalar[T any](tb testing.TB, db *store.DB, query string, args ...any) T {
 	tb.Helper()
 	var v T
-	if err := db.SQL().QueryRowContext(tb.Context(), query, args...).Scan(&v); err != nil {
+	if err := db.SQL().QueryRowContext(tb.Context(), db.Rebind(query), args...).Scan(&v); err != nil {
 		tb.Fatalf("%s: %v", query, err)
 	}
 	return v

@@ -12,7 +12,7 @@ import (
 
 // UpsertTenant inserts a tenant or updates its keys, names and quota.
 func (d *DB) UpsertTenant(ctx context.Context, tx *sql.Tx, t *ecs.Tenant, q ecs.Quota, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO tenants (access_key, secret_key, project_id, project_name,
+	_, err := d.exec(ctx, tx, `INSERT INTO tenants (access_key, secret_key, project_id, project_name,
 		domain_id, quota_instances, quota_cores, quota_ram, created_at) VALUES (?,?,?,?,?,?,?,?,?)
 		ON CONFLICT (access_key) DO UPDATE SET secret_key = excluded.secret_key,
 		project_id = excluded.project_id, project_name = excluded.project_name,
@@ -20,7 +20,7 @@ func (d *DB) UpsertTenant(ctx context.Context, tx *sql.Tx, t *ecs.Tenant, q ecs.
 		quota_cores = excluded.quota_cores, quota_ram = excluded.quota_ram`,
 		t.AccessKey, t.SecretKey, t.ProjectID, t.ProjectName, t.DomainID, q.Instances, q.Cores, q.RAMMB, now.UnixNano())
 	if err != nil {
-		return fmt.Errorf("sqlite: upsert tenant %s: %w", t.ProjectID, err)
+		return fmt.Errorf("store: upsert tenant %s: %w", t.ProjectID, err)
 	}
 	return nil
 }
@@ -28,13 +28,13 @@ func (d *DB) UpsertTenant(ctx context.Context, tx *sql.Tx, t *ecs.Tenant, q ecs.
 // TenantByAccessKey returns the tenant holding ak and its quota, or
 // sql.ErrNoRows wrapped.
 func (d *DB) TenantByAccessKey(ctx context.Context, tx *sql.Tx, ak string) (*ecs.Tenant, ecs.Quota, error) {
-	return scanTenant(tx.QueryRowContext(ctx, `SELECT access_key, secret_key, project_id, project_name, domain_id,
+	return scanTenant(d.queryRow(ctx, tx, `SELECT access_key, secret_key, project_id, project_name, domain_id,
 		quota_instances, quota_cores, quota_ram FROM tenants WHERE access_key = ?`, ak))
 }
 
 // TenantByProject returns the tenant owning projectID and its quota.
 func (d *DB) TenantByProject(ctx context.Context, tx *sql.Tx, projectID string) (*ecs.Tenant, ecs.Quota, error) {
-	return scanTenant(tx.QueryRowContext(ctx, `SELECT access_key, secret_key, project_id, project_name, domain_id,
+	return scanTenant(d.queryRow(ctx, tx, `SELECT access_key, secret_key, project_id, project_name, domain_id,
 		quota_instances, quota_cores, quota_ram FROM tenants WHERE project_id = ?`, projectID))
 }
 
@@ -43,10 +43,10 @@ func scanTenant(row scanner) (*ecs.Tenant, ecs.Quota, error) {
 	var q ecs.Quota
 	err := row.Scan(&t.AccessKey, &t.SecretKey, &t.ProjectID, &t.ProjectName, &t.DomainID, &q.Instances, &q.Cores, &q.RAMMB)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, q, fmt.Errorf("sqlite: tenant: %w", err)
+		return nil, q, fmt.Errorf("store: tenant: %w", err)
 	}
 	if err != nil {
-		return nil, q, fmt.Errorf("sqlite: tenant: %w", err)
+		return nil, q, fmt.Errorf("store: tenant: %w", err)
 	}
 	return &t, q, nil
 }

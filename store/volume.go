@@ -16,11 +16,11 @@ const volumeColumns = `id, project_id, name, az, volume_type, size, bootable, im
 
 // InsertVolume adds a volume row.
 func (d *DB) InsertVolume(ctx context.Context, tx *sql.Tx, v *ecs.Volume) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO volumes (`+volumeColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := d.exec(ctx, tx, `INSERT INTO volumes (`+volumeColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		v.ID, v.ProjectID, v.Name, v.AvailabilityZone, v.VolumeType, v.SizeGB, boolInt(v.Bootable), v.ImageID,
 		v.Status, v.ServerID, v.Device, v.BootIndex, boolInt(v.DeleteOnTermination), toNanos(v.Created), toNanos(v.Updated))
 	if err != nil {
-		return fmt.Errorf("sqlite: insert volume %s: %w", v.ID, err)
+		return fmt.Errorf("store: insert volume %s: %w", v.ID, err)
 	}
 	return nil
 }
@@ -28,12 +28,12 @@ func (d *DB) InsertVolume(ctx context.Context, tx *sql.Tx, v *ecs.Volume) error 
 // VolumeByID returns a volume of a project; a missing one is
 // ecs.VolumeNotFound.
 func (d *DB) VolumeByID(ctx context.Context, tx *sql.Tx, projectID, id string) (*ecs.Volume, error) {
-	v, err := scanVolume(tx.QueryRowContext(ctx, `SELECT `+volumeColumns+` FROM volumes WHERE id = ? AND project_id = ?`, id, projectID))
+	v, err := scanVolume(d.queryRow(ctx, tx, `SELECT `+volumeColumns+` FROM volumes WHERE id = ? AND project_id = ?`, id, projectID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ecs.VolumeNotFound(id)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: volume %s: %w", id, err)
+		return nil, fmt.Errorf("store: volume %s: %w", id, err)
 	}
 	return v, nil
 }
@@ -41,17 +41,17 @@ func (d *DB) VolumeByID(ctx context.Context, tx *sql.Tx, projectID, id string) (
 // ServerVolumes returns the volumes attached to a server, system disk
 // first, then in device order.
 func (d *DB) ServerVolumes(ctx context.Context, tx *sql.Tx, serverID string) ([]*ecs.Volume, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+volumeColumns+` FROM volumes WHERE server_id = ?
+	rows, err := d.query(ctx, tx, `SELECT `+volumeColumns+` FROM volumes WHERE server_id = ?
 		ORDER BY boot_index DESC, device, seq`, serverID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: volumes of %s: %w", serverID, err)
+		return nil, fmt.Errorf("store: volumes of %s: %w", serverID, err)
 	}
 	defer rows.Close()
 	var out []*ecs.Volume
 	for rows.Next() {
 		v, err := scanVolume(rows)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: volumes of %s: %w", serverID, err)
+			return nil, fmt.Errorf("store: volumes of %s: %w", serverID, err)
 		}
 		out = append(out, v)
 	}
@@ -65,17 +65,17 @@ func (d *DB) VolumesOfServers(ctx context.Context, tx *sql.Tx, projectID string,
 	if len(serverIDs) == 0 {
 		return out, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+volumeColumns+` FROM volumes WHERE project_id = ? AND server_id IN (`+
+	rows, err := d.query(ctx, tx, `SELECT `+volumeColumns+` FROM volumes WHERE project_id = ? AND server_id IN (`+
 		placeholders(len(serverIDs))+`) ORDER BY server_id, boot_index DESC, device, seq`,
 		append([]any{projectID}, anys(serverIDs)...)...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: volumes of servers: %w", err)
+		return nil, fmt.Errorf("store: volumes of servers: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		v, err := scanVolume(rows)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: volumes of servers: %w", err)
+			return nil, fmt.Errorf("store: volumes of servers: %w", err)
 		}
 		out[v.ServerID] = append(out[v.ServerID], v)
 	}
@@ -85,25 +85,25 @@ func (d *DB) VolumesOfServers(ctx context.Context, tx *sql.Tx, projectID string,
 // SetVolumesDeleteOnTermination sets whether deleting a server deletes its
 // data disks (its system disk is always deleted).
 func (d *DB) SetVolumesDeleteOnTermination(ctx context.Context, tx *sql.Tx, serverID string, del bool) error {
-	_, err := tx.ExecContext(ctx, `UPDATE volumes SET delete_on_termination = ? WHERE server_id = ? AND bootable = 0`,
+	_, err := d.exec(ctx, tx, `UPDATE volumes SET delete_on_termination = ? WHERE server_id = ? AND bootable = 0`,
 		boolInt(del), serverID)
 	if err != nil {
-		return fmt.Errorf("sqlite: volumes of %s: %w", serverID, err)
+		return fmt.Errorf("store: volumes of %s: %w", serverID, err)
 	}
 	return nil
 }
 
 // releaseServerResources deletes a deleted server's ports and the volumes
 // deleted with it, and detaches the others (they become available).
-func releaseServerResources(ctx context.Context, tx *sql.Tx, serverID string, at time.Time) error {
+func (d *DB) releaseServerResources(ctx context.Context, tx *sql.Tx, serverID string, at time.Time) error {
 	for _, q := range []string{
 		`DELETE FROM volumes WHERE server_id = ? AND (delete_on_termination = 1 OR bootable = 1)`,
 		`UPDATE volumes SET server_id = '', device = '', status = '` + ecs.VolumeAvailable + `', updated_at = ` +
 			fmt.Sprint(at.UnixNano()) + ` WHERE server_id = ?`,
 		`DELETE FROM ports WHERE device_id = ?`,
 	} {
-		if _, err := tx.ExecContext(ctx, q, serverID); err != nil {
-			return fmt.Errorf("sqlite: release resources of %s: %w", serverID, err)
+		if _, err := d.exec(ctx, tx, q, serverID); err != nil {
+			return fmt.Errorf("store: release resources of %s: %w", serverID, err)
 		}
 	}
 	return nil
@@ -131,11 +131,11 @@ func (d *DB) InsertPort(ctx context.Context, tx *sql.Tx, p *ecs.Port) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO ports (`+portColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err = d.exec(ctx, tx, `INSERT INTO ports (`+portColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
 		p.ID, p.ProjectID, p.NetworkID, p.SubnetID, p.IPAddress, p.MACAddress, p.DeviceID, p.DeviceOwner,
 		p.Status, string(sgs), p.AvailabilityZone, toNanos(p.Created))
 	if err != nil {
-		return fmt.Errorf("sqlite: insert port %s: %w", p.ID, err)
+		return fmt.Errorf("store: insert port %s: %w", p.ID, err)
 	}
 	return nil
 }
@@ -163,9 +163,9 @@ func (d *DB) queryPorts(ctx context.Context, tx *sql.Tx, f ecs.PortFilter, all b
 	if f.Limit > 0 {
 		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
 	}
-	rows, err := tx.QueryContext(ctx, q, args...)
+	rows, err := d.query(ctx, tx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: ports: %w", err)
+		return nil, fmt.Errorf("store: ports: %w", err)
 	}
 	defer rows.Close()
 	var out []*ecs.Port
@@ -175,10 +175,10 @@ func (d *DB) queryPorts(ctx context.Context, tx *sql.Tx, f ecs.PortFilter, all b
 		var created int64
 		if err := rows.Scan(&p.ID, &p.ProjectID, &p.NetworkID, &p.SubnetID, &p.IPAddress, &p.MACAddress,
 			&p.DeviceID, &p.DeviceOwner, &p.Status, &sgs, &p.AvailabilityZone, &created); err != nil {
-			return nil, fmt.Errorf("sqlite: ports: %w", err)
+			return nil, fmt.Errorf("store: ports: %w", err)
 		}
 		if err := json.Unmarshal([]byte(sgs), &p.SecurityGroups); err != nil {
-			return nil, fmt.Errorf("sqlite: security_groups of port %s: %w", p.ID, err)
+			return nil, fmt.Errorf("store: security_groups of port %s: %w", p.ID, err)
 		}
 		p.Created = fromNanos(created)
 		out = append(out, &p)
@@ -223,7 +223,7 @@ type SnapshotPort struct {
 
 func (d *DB) exportVolumes(ctx context.Context, tx *sql.Tx, s *Snapshot) error {
 	s.Volumes = []SnapshotVolume{}
-	return eachRow(ctx, tx, `SELECT `+volumeColumns+` FROM volumes ORDER BY seq`, func(r *sql.Rows) error {
+	return d.eachRow(ctx, tx, `SELECT `+volumeColumns+` FROM volumes ORDER BY seq`, func(r *sql.Rows) error {
 		v, err := scanVolume(r)
 		if err != nil {
 			return err
