@@ -1,0 +1,7 @@
+package qemu
+
+// Test hooks.
+var (
+	HostsOf       = hosts
+	ParseMemTotal = parseMemTotal
+)
