@@ -90,12 +90,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// allowed applies the access rule: the admin token when one is set, else a
-// loopback peer. Tenant credentials never grant access.
+// allowed applies the access rule (Allowed) to the request's bearer token.
 func (s *Server) allowed(r *http.Request) bool {
-	if s.Token != "" {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		return ok && subtle.ConstantTimeCompare([]byte(got), []byte(s.Token)) == 1
+	return Allowed(r, s.Token, BearerToken(r))
+}
+
+// Allowed is the access rule of ecsd's operator surfaces (the control API
+// and the console): when token, the admin token, is set, the caller must
+// present it (presented is compared in constant time), from any address;
+// when it is empty, only loopback peers are served. Tenant credentials
+// never grant access.
+func Allowed(r *http.Request, token, presented string) bool {
+	if token != "" {
+		return presented != "" && subtle.ConstantTimeCompare([]byte(presented), []byte(token)) == 1
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -103,6 +110,16 @@ func (s *Server) allowed(r *http.Request) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// BearerToken returns the token of the request's "Authorization: Bearer"
+// header, or "".
+func BearerToken(r *http.Request) string {
+	got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if got == r.Header.Get("Authorization") {
+		return ""
+	}
+	return got
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {

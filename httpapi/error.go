@@ -56,6 +56,14 @@ type errorDetail struct {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, msg := ecs.ErrorCode(err), ecs.ErrorMessage(err)
 	status := StatusOf(err)
+	if code == "" && s.Unavailable != nil && s.Unavailable(err) {
+		s.Logger.Warn("store unavailable", "request_id", requestIDFrom(r.Context()),
+			"method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: errorDetail{Code: ecs.CodeInternal,
+			Message: "The service is temporarily unavailable: its database cannot be reached. Retry later. Request ID: " + requestIDFrom(r.Context())}})
+		return
+	}
 	if code == "" {
 		s.Logger.Error("internal error", "request_id", requestIDFrom(r.Context()),
 			"method", r.Method, "path", r.URL.Path, "err", err)

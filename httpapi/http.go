@@ -79,6 +79,10 @@ type Server struct {
 	// wall clock).
 	Faults RequestFaults
 	Sleep  func(ctx context.Context, d time.Duration) error
+	// Unavailable, when set, reports errors that mean the store cannot be
+	// reached (a PostgreSQL outage): they are answered 503 and the client
+	// may retry, instead of 500.
+	Unavailable func(error) bool
 
 	ln      net.Listener
 	srv     *http.Server
@@ -205,6 +209,10 @@ func (w *statusRecorder) WriteHeader(code int) {
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection's writer (to
+// flush the console's server-sent events).
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *statusRecorder) Write(b []byte) (int, error) {
 	if w.status == 0 {
