@@ -436,16 +436,68 @@ func (a *Admin) RecoverDriver(ctx context.Context) error {
 		if s.VMState == ecs.VMBuilding && s.PowerState == ecs.PowerNoState {
 			continue // never spawned; its create job spawns it
 		}
-		if inst, ok := instanceOf(a.Service.Catalog, s); ok {
+		if inst, ok := InstanceOf(a.Service.Catalog, s); ok {
 			insts = append(insts, inst)
 		}
 	}
-	return a.Driver.Recover(ctx, insts)
+	if err := a.Driver.Recover(ctx, insts); err != nil {
+		return err
+	}
+	return a.markStoppedOutside(ctx, servers, insts)
 }
 
-// instanceOf is the driver instance of s, with the shape of its flavor in
+// markStoppedOutside makes SHUTOFF every idle server that ran but whose
+// machine the driver reports stopped once recovered: the machine stopped
+// while ecsd was not watching (its guest powered off, or it died), which
+// Huawei Cloud shows as SHUTOFF. Each gets a "stop" entry in its history.
+// Servers with an operation in progress are left to their job.
+func (a *Admin) markStoppedOutside(ctx context.Context, servers []*ecs.Server, insts []driver.Instance) error {
+	byID := make(map[string]*ecs.Server, len(servers))
+	for _, s := range servers {
+		byID[s.ID] = s
+	}
+	var stopped []*ecs.Server
+	for _, inst := range insts {
+		if !inst.Running {
+			continue
+		}
+		if st, err := a.Driver.Inspect(ctx, inst.ID); err == nil && st.Power == driver.PowerStopped {
+			stopped = append(stopped, byID[inst.ID])
+		}
+	}
+	if len(stopped) == 0 {
+		return nil
+	}
+	return a.Service.inTx(ctx, func(tx *sql.Tx) error {
+		now := a.Service.now()
+		for _, s := range stopped {
+			srv, err := a.Service.Store.ServerByID(ctx, tx, s.ProjectID, s.ID)
+			if err != nil {
+				return err
+			}
+			if srv.TaskState != ecs.TaskNone || srv.PowerState != ecs.PowerRunning {
+				continue
+			}
+			a.logger().Warn("the server's machine stopped outside ecsd; the server is now SHUTOFF", "server_id", srv.ID)
+			srv.VMState, srv.PowerState, srv.Updated = ecs.VMStopped, ecs.PowerShutdown, now
+			if err := a.Service.Store.UpdateServer(ctx, tx, srv); err != nil {
+				return err
+			}
+			if err := a.Service.Store.InsertAction(ctx, tx, &ecs.Action{ProjectID: srv.ProjectID, ServerID: srv.ID,
+				Action: "stop", StartTime: now, FinishTime: now, Result: ecs.JobSuccess,
+				Message: "The machine stopped outside ecsd (found stopped when ecsd started)."}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// InstanceOf is the driver instance of s, with the shape of its flavor in
 // cat; false when cat lacks the flavor.
-func instanceOf(cat Catalog, s *ecs.Server) (driver.Instance, bool) {
+func InstanceOf(cat interface {
+	Flavor(id string) (*ecs.Flavor, bool)
+}, s *ecs.Server) (driver.Instance, bool) {
 	f, ok := cat.Flavor(s.FlavorID)
 	if !ok {
 		return driver.Instance{}, false
@@ -541,6 +593,10 @@ func (a *Admin) Seed(ctx context.Context, in Seed) ([]*ecs.Server, error) {
 		svc = a.Service.withCatalog(in.Catalog)
 	}
 	var created []*ecs.Server
+	// The host usage of each AZ is read once per seed and kept up to date
+	// as servers are placed: reading it per entry made seeding quadratic in
+	// the size of the store.
+	usage := map[string][]*hostUsage{}
 	err := a.Service.inTx(ctx, func(tx *sql.Tx) error {
 		if err := a.checkUnused(ctx, tx, in.Unused); err != nil {
 			return err
@@ -563,7 +619,7 @@ func (a *Admin) Seed(ctx context.Context, in Seed) ([]*ecs.Server, error) {
 			}
 		}
 		for _, s := range in.Servers {
-			srvs, err := a.seedServers(ctx, tx, svc, s)
+			srvs, err := a.seedServers(ctx, tx, svc, s, usage)
 			if err != nil {
 				return err
 			}
@@ -584,7 +640,7 @@ func (a *Admin) Seed(ctx context.Context, in Seed) ([]*ecs.Server, error) {
 		if s.VMState == ecs.VMError {
 			continue // like a failed create: no machine
 		}
-		if inst, ok := instanceOf(svc.Catalog, s); ok {
+		if inst, ok := InstanceOf(svc.Catalog, s); ok {
 			insts = append(insts, inst)
 		}
 	}
@@ -674,7 +730,7 @@ func seedError(ref string, err error) error {
 
 // seedServers creates the servers of one entry with s, the service that
 // consults the batch's catalogue.
-func (a *Admin) seedServers(ctx context.Context, tx *sql.Tx, s *Service, req SeedServer) ([]*ecs.Server, error) {
+func (a *Admin) seedServers(ctx context.Context, tx *sql.Tx, s *Service, req SeedServer, usage map[string][]*hostUsage) ([]*ecs.Server, error) {
 	ref := req.Ref
 	if _, _, err := s.Store.TenantByProject(ctx, tx, req.ProjectID); errors.Is(err, sql.ErrNoRows) {
 		return nil, seedFail(ref, "project_id", "unknown project %q: declare it under tenants", req.ProjectID)
@@ -721,7 +777,7 @@ func (a *Admin) seedServers(ctx context.Context, tx *sql.Tx, s *Service, req See
 	if err := checkQuota(limits, mode == ecs.ChargingSpot, count, count*flavor.VCPUs, count*flavor.RAMMB); err != nil {
 		return nil, seedFail(ref, "", "%s", ecs.ErrorMessage(err))
 	}
-	az, hosts, err := s.placeInAZs(ctx, tx, azs, flavor, count)
+	az, hosts, err := s.placeInAZsCached(ctx, tx, azs, flavor, count, usage)
 	if err != nil {
 		return nil, seedFail(ref, "", "%s", ecs.ErrorMessage(err))
 	}
@@ -766,7 +822,7 @@ func (a *Admin) seedServers(ctx context.Context, tx *sql.Tx, s *Service, req See
 		if id == "" {
 			id = NewUUID()
 		}
-		ip, err := s.allocateIP(ctx, tx, subnets[0])
+		ip, sn, err := s.seedAddress(ctx, tx, vpcs[0], &subnets)
 		if err != nil {
 			return nil, seedError(ref, err)
 		}
@@ -774,7 +830,7 @@ func (a *Admin) seedServers(ctx context.Context, tx *sql.Tx, s *Service, req See
 			ID: id, ProjectID: req.ProjectID, Name: name, Description: req.Description,
 			FlavorID: flavor.ID, ImageID: img.ID, AvailabilityZone: az, HostID: hosts[i],
 			ChargingMode: mode, OrderID: orderID,
-			VPCID: vpcs[0].ID, SubnetID: subnets[0].ID, PortID: NewUUID(), IPAddress: ip, MACAddress: newMAC(),
+			VPCID: vpcs[0].ID, SubnetID: sn.ID, PortID: NewUUID(), IPAddress: ip, MACAddress: newMAC(),
 			SecurityGroups: sgs, Metadata: req.Metadata, Tags: req.Tags,
 			RootVolumeID: NewUUID(), RootVolumeType: volType, RootVolumeSize: size,
 			Created: now, Updated: now,

@@ -71,6 +71,13 @@ type Queue interface {
 	Enqueue(ctx context.Context, tx *sql.Tx, jobs ...*ecs.Job) error
 }
 
+// TxObserver is implemented by a Queue that wants to know when each
+// transaction of the Service ends (e.g. to wake its workers after the
+// commit of a transaction that enqueued jobs).
+type TxObserver interface {
+	TxDone(tx *sql.Tx, committed bool)
+}
+
 // Catalog is the flavor and image catalogue compute consults. It may be
 // replaced while in use (catalog.Live): each call then reads one whole
 // catalogue, the old or the new.
@@ -128,10 +135,18 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
+	obs, _ := s.Queue.(TxObserver)
 	if err := fn(tx); err != nil {
+		if obs != nil {
+			obs.TxDone(tx, false)
+		}
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	if obs != nil {
+		obs.TxDone(tx, err == nil)
+	}
+	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil

@@ -206,13 +206,34 @@ func (s *Service) saleAZs(want string, f *ecs.Flavor, mode string) ([]string, er
 // placeInAZs returns the first AZ of azs with room for count servers of f,
 // and a host per server.
 func (s *Service) placeInAZs(ctx context.Context, tx *sql.Tx, azs []string, f *ecs.Flavor, count int) (string, []string, error) {
+	return s.placeInAZsCached(ctx, tx, azs, f, count, nil)
+}
+
+// placeInAZsCached is placeInAZs with the host usage of each AZ kept in
+// cache (when not nil) across calls in one transaction: the usage is read
+// from the store the first time an AZ is consulted, and the servers placed
+// are added to it.
+func (s *Service) placeInAZsCached(ctx context.Context, tx *sql.Tx, azs []string, f *ecs.Flavor, count int, cache map[string][]*hostUsage) (string, []string, error) {
 	for _, az := range azs {
-		usage, err := s.usageInAZ(ctx, tx, az)
-		if err != nil {
-			return "", nil, err
+		usage, ok := cache[az]
+		if !ok {
+			var err error
+			if usage, err = s.usageInAZ(ctx, tx, az); err != nil {
+				return "", nil, err
+			}
+			if cache != nil {
+				cache[az] = usage
+			}
+		}
+		saved := make([][2]int, len(usage))
+		for i, u := range usage {
+			saved[i] = [2]int{u.vcpus, u.ramMB}
 		}
 		if hosts := place(usage, f, count); hosts != nil {
 			return az, hosts, nil
+		}
+		for i, u := range usage { // place filled some hosts before it failed
+			u.vcpus, u.ramMB = saved[i][0], saved[i][1]
 		}
 	}
 	where := "availability zone " + azs[0]
@@ -283,10 +304,13 @@ func (s *Service) allocateIP(ctx context.Context, tx *sql.Tx, sn *ecs.Subnet) (s
 		addr = addr.Next()
 	}
 	if !prefix.Contains(addr.Next()) {
-		return "", ecs.Errorf("Ecs.0012", "Subnet %s has no free IP address left.", sn.ID)
+		return "", ecs.Errorf(codeSubnetFull, "Subnet %s has no free IP address left.", sn.ID)
 	}
 	return addr.String(), nil
 }
+
+// codeSubnetFull is the error code of a subnet with no free address.
+const codeSubnetFull = "Ecs.0012"
 
 func newMAC() string {
 	var b [3]byte

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	ecs "github.com/ecsd-dev/ecsd"
+	"github.com/ecsd-dev/ecsd/compute"
 	"github.com/ecsd-dev/ecsd/driver"
 	"github.com/ecsd-dev/ecsd/fault"
 )
@@ -111,6 +112,7 @@ func (r *Runner) Run(ctx context.Context, jobID string, giveUp bool, complete Co
 	if job.Done() {
 		return nil
 	}
+	r.adopt(ctx, srv)
 	p, err := r.plan(job, srv)
 	if err != nil {
 		// The job cannot run at all: fail it and release its server.
@@ -149,6 +151,27 @@ func (r *Runner) Run(ctx context.Context, jobID string, giveUp bool, complete Co
 		p.rollback(ctx, cur)
 	}
 	return r.end(ctx, job, p, f, complete, cur)
+}
+
+// adopt makes a driver whose machines live only in its process (sim) aware
+// of srv's machine when it does not know it: on a database shared by several
+// nodes, another node may have created the machine, or run its last job.
+// Drivers with persistent machines find them themselves (Recover at start).
+func (r *Runner) adopt(ctx context.Context, srv *ecs.Server) {
+	if srv == nil || r.Driver.Capabilities().Persistent {
+		return
+	}
+	if srv.VMState == ecs.VMBuilding && srv.PowerState == ecs.PowerNoState {
+		return // never spawned: its create job spawns it
+	}
+	if _, err := r.Driver.Inspect(ctx, srv.ID); !errors.Is(err, driver.ErrNotFound) {
+		return
+	}
+	if inst, ok := compute.InstanceOf(r.Flavors, srv); ok {
+		if err := r.Driver.Recover(ctx, []driver.Instance{inst}); err != nil {
+			r.Logger.Warn("adopt machine", "server_id", srv.ID, "err", err)
+		}
+	}
 }
 
 // internalFailure is the client-visible outcome of a job that failed for a

@@ -6,11 +6,15 @@ package worker
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
 
 	ecs "github.com/ecsd-dev/ecsd"
@@ -53,8 +57,24 @@ func (w *Worker[TDriver]) Work(ctx context.Context, job *river.Job[JobArgs]) err
 func (w *Worker[TDriver]) Timeout(*river.Job[JobArgs]) time.Duration { return -1 }
 
 // Queue enqueues API jobs on River. It implements compute.Queue.
+//
+// With Wake set (a database without LISTEN/NOTIFY, River in poll-only
+// mode), River wakes its producer only for jobs inserted outside a
+// transaction, while ecsd inserts them inside the state change's: a job
+// would wait for the next poll (FetchPollInterval) to start. Queue then
+// remembers the transactions it enqueued in, and TxDone, told of their
+// commit, wakes the producer: a WakeArgs job inserted outside any
+// transaction, unique, so that after the first one each wake is a
+// duplicate that River skips but still notifies its producer for. Wakes
+// requested while one is in flight coalesce into one.
 type Queue struct {
 	Client *river.Client[*sql.Tx]
+	Wake   bool
+	Logger *slog.Logger // nil = slog.Default()
+
+	pending sync.Map // *sql.Tx -> struct{}: transactions with enqueued jobs
+	once    sync.Once
+	wakeCh  chan struct{}
 }
 
 // Enqueue inserts one River job per API job, in tx.
@@ -66,8 +86,86 @@ func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, jobs ...*ecs.Job) error
 	if _, err := q.Client.InsertManyTx(ctx, tx, params); err != nil {
 		return fmt.Errorf("enqueue: %w", err)
 	}
+	if q.Wake {
+		q.pending.Store(tx, struct{}{})
+	}
 	return nil
 }
+
+// TxDone implements compute.TxObserver: after tx committed with jobs
+// enqueued in it, it wakes River's producer (in the background).
+func (q *Queue) TxDone(tx *sql.Tx, committed bool) {
+	if _, ok := q.pending.LoadAndDelete(tx); !ok || !committed {
+		return
+	}
+	q.once.Do(func() {
+		q.wakeCh = make(chan struct{}, 1)
+		go q.wakeLoop()
+	})
+	select {
+	case q.wakeCh <- struct{}{}:
+	default: // a wake is already due
+	}
+}
+
+// wakeLoop inserts a WakeArgs job for each wake due. It runs for the
+// life of the process; a wake after the client stopped fails quietly.
+func (q *Queue) wakeLoop() {
+	logger := q.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	for range q.wakeCh {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := q.Client.Insert(ctx, WakeArgs{}, nil)
+		cancel()
+		if err != nil && !errors.Is(err, context.Canceled) {
+			logger.Debug("wake the job queue", "err", err)
+		}
+	}
+}
+
+// SQLiteDriver is River's SQLite driver for a client in poll-only mode.
+// riversqlite reports a listener (an outbox table that its listener polls
+// every 50 ms), so River neither wakes its producer after an insert outside
+// a transaction nor skips writing an outbox row into each enqueueing
+// transaction, which no one reads in poll-only mode. SQLiteDriver reports
+// no listener: River then wakes the producer of the queue after each insert
+// outside a transaction (Queue's wake) and writes no outbox rows.
+type SQLiteDriver struct {
+	*riversqlite.Driver
+}
+
+// SupportsListener implements riverdriver.Driver.
+func (SQLiteDriver) SupportsListener() bool { return false }
+
+// SupportsListenNotify implements riverdriver.Driver.
+func (SQLiteDriver) SupportsListenNotify() bool { return false }
+
+// WakeArgs is the River job that Queue inserts, outside any transaction,
+// to wake River's producer. It is unique in every state, so only the first
+// insert (and the first after the completed one is cleaned up, or after a
+// reset) adds a row; WakeWorker does nothing with it.
+type WakeArgs struct{}
+
+// Kind implements river.JobArgs.
+func (WakeArgs) Kind() string { return "ecsd_wake" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (WakeArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStateCancelled, rivertype.JobStateCompleted, rivertype.JobStateDiscarded,
+		rivertype.JobStatePending, rivertype.JobStateRetryable, rivertype.JobStateRunning, rivertype.JobStateScheduled,
+	}}}
+}
+
+// WakeWorker works WakeArgs: there is nothing to do.
+type WakeWorker struct {
+	river.WorkerDefaults[WakeArgs]
+}
+
+// Work implements river.Worker.
+func (WakeWorker) Work(context.Context, *river.Job[WakeArgs]) error { return nil }
 
 // RetryPolicy retries failed River jobs soon: a job's failures are store
 // errors (a busy or briefly unreachable database), not bad input.

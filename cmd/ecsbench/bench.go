@@ -220,12 +220,20 @@ func (b *Bench) seed(ctx context.Context, tenants []Tenant, servers []seedServer
 // stoppedServers seeds a tenant with n stopped servers of flavorA.
 func (b *Bench) stoppedServers(ctx context.Context, n int) (*Client, []string, error) {
 	t := newTenant()
-	ids, err := b.seed(ctx, []Tenant{t}, []seedServer{{ProjectID: t.ProjectID, Name: "bench", Flavor: flavorA, Image: image, Status: "SHUTOFF", Count: n}})
+	var entries []seedServer
+	for left := n; left > 0; left -= maxSeedCount { // a seed entry holds at most maxSeedCount servers
+		entries = append(entries, seedServer{ProjectID: t.ProjectID, Name: fmt.Sprintf("bench%d", len(entries)), Flavor: flavorA,
+			Image: image, Status: "SHUTOFF", Count: min(left, maxSeedCount)})
+	}
+	ids, err := b.seed(ctx, []Tenant{t}, entries)
 	if err != nil {
 		return nil, nil, err
 	}
 	return &Client{Base: b.base, HTTP: b.http, Tenant: t}, ids, nil
 }
+
+// maxSeedCount is the largest count of one seed entry.
+const maxSeedCount = 500
 
 func resizeBody(flavor string, dryRun bool) []byte {
 	if dryRun {
@@ -337,9 +345,11 @@ func (b *Bench) write(ctx context.Context) error {
 	b.add(bl)
 	// Each client owns per stopped servers and resizes them in turn,
 	// alternating two flavors: by the time it comes back to a server, that
-	// server's previous job has long finished.
-	// A project's default subnet is a /24 (about 250 addresses): the
-	// pool stays in one project.
+	// server's previous job has usually finished. The pool stays small
+	// (240 servers in one project): accepting a resize reads every server
+	// of the project (quota) and of the AZ (capacity), so a larger pool
+	// makes each accept slower (2,000 servers: 16/s; see
+	// docs/performance.md).
 	per := max(1, 240/b.Config.Clients)
 	cl, ids, err := b.stoppedServers(ctx, b.Config.Clients*per)
 	if err != nil {
@@ -404,16 +414,44 @@ func (b *Bench) scale(ctx context.Context) error {
 	m := startMeter()
 	t0 := time.Now()
 	var tenants []*Client
-	for p := range c.Projects {
+	// Projects are seeded in batches of about seedBatch servers, each batch
+	// one request (one transaction).
+	const seedBatch = 10_000
+	var batch []Tenant
+	var servers []seedServer
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if _, err := b.seed(ctx, batch, servers); err != nil {
+			return fmt.Errorf("seed projects %d-%d: %w", len(tenants)-len(batch), len(tenants)-1, err)
+		}
+		batch, servers = nil, nil
+		return nil
+	}
+	for range c.Projects {
 		t := newTenant()
-		half := per / 2
-		if _, err := b.seed(ctx, []Tenant{t}, []seedServer{
-			{ProjectID: t.ProjectID, Name: "scale-a", Flavor: flavorA, Image: image, Status: "ACTIVE", Count: half},
-			{ProjectID: t.ProjectID, Name: "scale-b", Flavor: flavorB, Image: image, Status: "SHUTOFF", Count: per - half},
-		}); err != nil {
-			return fmt.Errorf("seed project %d: %w", p, err)
+		batch = append(batch, t)
+		// Half ACTIVE of flavorA, half SHUTOFF of flavorB, in entries of
+		// at most maxSeedCount servers.
+		for i, left := 0, per; left > 0; i++ {
+			n := min(left, maxSeedCount, max(per/2, 1))
+			name, flavor, status := "scale-a", flavorA, "ACTIVE"
+			if per-left >= per/2 {
+				name, flavor, status = "scale-b", flavorB, "SHUTOFF"
+			}
+			servers = append(servers, seedServer{ProjectID: t.ProjectID, Name: fmt.Sprintf("%s%d", name, i), Flavor: flavor, Image: image, Status: status, Count: n})
+			left -= n
 		}
 		tenants = append(tenants, &Client{Base: b.base, HTTP: b.http, Tenant: t})
+		if len(batch)*per >= seedBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
 	}
 	el := time.Since(t0)
 	seedRes := Result{Scenario: "scale/seed", Requests: per * c.Projects, Seconds: el.Seconds(), RPS: float64(per*c.Projects) / el.Seconds(),

@@ -41,8 +41,8 @@ type Config struct {
 
 // DefaultConfig is the full run.
 func DefaultConfig() Config {
-	return Config{Clients: 16, LifecycleClients: 4, Duration: 10 * time.Second, Scenarios: allScenarios,
-		Servers: 100_000, Projects: 500, Output: "table", StartupRuns: 5}
+	return Config{Clients: 16, LifecycleClients: 1, Duration: 10 * time.Second, Scenarios: allScenarios,
+		Servers: 100_000, Projects: 100, Output: "table", StartupRuns: 5}
 }
 
 // Load parses args over DefaultConfig; --smoke shrinks durations and sizes
@@ -102,9 +102,10 @@ func Load(args []string) (Config, error) {
 		return c, errors.New("--clients and --lifecycle-clients must be at least 1")
 	case c.Projects < 1 || c.Servers < c.Projects:
 		return c, errors.New("--servers must be at least --projects, and --projects at least 1")
-	case c.Servers/c.Projects > 250:
-		// Each project's default subnet is a /24.
-		return c, errors.New("at most 250 servers per project: raise --projects")
+	case c.Servers/c.Projects > 250*250:
+		// A seed adds /24 subnets to a project's 192.168.0.0/16 VPC as
+		// they fill up.
+		return c, errors.New("at most 62,500 servers per project: raise --projects")
 	case c.Output != "table" && c.Output != "json":
 		return c, fmt.Errorf("-o %q: want table or json", c.Output)
 	}

@@ -16,7 +16,7 @@ func TestLoad(t *testing.T) {
 	if c.Duration != time.Second || c.Clients != 3 || strings.Join(c.Scenarios, ",") != "read,write" {
 		t.Errorf("Load = %+v", c)
 	}
-	for _, args := range [][]string{{"--scenario", "nope"}, {"--clients", "0"}, {"-o", "xml"}, {"--servers", "1000", "--projects", "1"}} {
+	for _, args := range [][]string{{"--scenario", "nope"}, {"--clients", "0"}, {"-o", "xml"}, {"--servers", "100000", "--projects", "1"}} {
 		if _, err := Load(args); err == nil {
 			t.Errorf("Load(%q): no error", args)
 		}
