@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -22,8 +23,10 @@ import (
 	"github.com/ecsd-dev/ecsd/catalog"
 	"github.com/ecsd-dev/ecsd/clock"
 	"github.com/ecsd-dev/ecsd/compute"
+	"github.com/ecsd-dev/ecsd/console"
 	"github.com/ecsd-dev/ecsd/control"
 	"github.com/ecsd-dev/ecsd/driver"
+	"github.com/ecsd-dev/ecsd/driver/qemu"
 	"github.com/ecsd-dev/ecsd/driver/sim"
 	"github.com/ecsd-dev/ecsd/fault"
 	"github.com/ecsd-dev/ecsd/httpapi"
@@ -45,13 +48,30 @@ type TenantQuota struct {
 type Config struct {
 	Listen  string // e.g. 127.0.0.1:8787; 127.0.0.1:0 picks a free port
 	DataDir string // "" = ephemeral in-memory store
-	Region  string
+	// Database is a PostgreSQL URL; "" selects SQLite in DataDir. Several
+	// nodes may share one PostgreSQL database.
+	Database         string
+	DatabaseMaxConns int // PostgreSQL pool size; 0 = the store's default
+	// NodeID names the node among those sharing a database ("" = host
+	// name and a random suffix); NodeTimeout is how long it may miss
+	// heartbeats before the others finish its jobs (0 = 10 s).
+	NodeID      string
+	NodeTimeout time.Duration
+	Region      string
 	// Timing is the timing profile's name and PhaseOverrides its per-phase
 	// replacements.
 	Timing         string
 	PhaseOverrides map[string]time.Duration
 	Driver         string
-	Tenants        []TenantQuota
+	// QEMU settings of the qemu driver (docs/drivers.md); zero values
+	// mean the driver's defaults. Its machines live in DataDir/qemu, or
+	// in a temporary directory removed by Close with an ephemeral store.
+	QEMUBinary, QEMUKernel, QEMUInitrd string
+	QEMUAccel                          string  // auto, kvm or tcg
+	QEMUMemoryScale                    int     // guest memory = flavor RAM / scale
+	QEMUOvercommit                     float64 // capacity = machine × overcommit
+	QEMUPowerdownTimeout               time.Duration
+	Tenants                            []TenantQuota
 	// DevTenant marks the first tenant as the development tenant, whose
 	// credentials the banner prints.
 	DevTenant bool
@@ -158,6 +178,15 @@ func (m *Node) Run(ctx context.Context) error {
 	drivers.Register(sim.Name, func() (driver.Driver, error) {
 		return sim.New(sim.Options{Sleep: m.Clock.Sleep}), nil
 	})
+	drivers.Register(qemu.Name, func() (driver.Driver, error) {
+		opts := qemu.Options{Binary: cfg.QEMUBinary, Kernel: cfg.QEMUKernel, Initrd: cfg.QEMUInitrd,
+			MemoryScale: cfg.QEMUMemoryScale, Overcommit: cfg.QEMUOvercommit,
+			Accel: cfg.QEMUAccel, PowerdownTimeout: cfg.QEMUPowerdownTimeout, Logger: m.Logger.With("component", "qemu")}
+		if dataDir != "" {
+			opts.Dir = filepath.Join(dataDir, "qemu")
+		}
+		return qemu.New(opts)
+	})
 	if m.Driver, err = drivers.Open(cfg.Driver); err != nil {
 		return err
 	}
@@ -217,16 +246,15 @@ func (m *Node) Run(ctx context.Context) error {
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &worker.Worker[*riversqlite.Driver]{Runner: runner})
-	m.River, err = river.NewClient(riversqlite.New(db.SQL()), &river.Config{
+	river.AddWorker(workers, &worker.WakeWorker{})
+	m.River, err = river.NewClient[*sql.Tx](worker.SQLiteDriver{Driver: riversqlite.New(db.SQL())}, &river.Config{
 		Logger:        m.Logger.With("component", "river"),
 		Queues:        map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 100}},
 		Workers:       workers,
 		FetchCooldown: 5 * time.Millisecond,
-		// SQLite has no LISTEN/NOTIFY, and River wakes its producer only
-		// for inserts outside a transaction, while ecsd always inserts in
-		// the transaction of the state change: the poll interval bounds how
-		// long an accepted job waits to start (an idle node costs a few per
-		// cent of a core for it).
+		// SQLite has no LISTEN/NOTIFY: worker.Queue wakes the producer
+		// after each commit that enqueued jobs (see worker.SQLiteDriver);
+		// the poll is the backstop (retries, jobs rescued at start).
 		FetchPollInterval:    25 * time.Millisecond,
 		JobTimeout:           -1,
 		RescueStuckJobsAfter: 24 * time.Hour,
@@ -236,7 +264,9 @@ func (m *Node) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("river: %w", err)
 	}
-	m.Service.Queue = &worker.Queue{Client: m.River}
+	// Wake: River's producer is woken after each commit that enqueued
+	// jobs, instead of finding them at its next poll.
+	m.Service.Queue = &worker.Queue{Client: m.River, Wake: true, Logger: m.Logger}
 	if err := m.River.Start(ctx); err != nil {
 		return fmt.Errorf("river: start: %w", err)
 	}
@@ -251,7 +281,9 @@ func (m *Node) Run(ctx context.Context) error {
 	m.HTTP.Faults, m.HTTP.Sleep = m.Faults, m.Clock.Sleep
 	control.RegisterFaults(m.Control, m.Faults)
 	m.State.Register(m.Control)
-	m.HTTP.Extra = map[string]http.Handler{"/_ecsd/": m.Control.Handler()}
+	m.HTTP.Extra = map[string]http.Handler{"/_ecsd/": m.Control.Handler(), "/console/": (&console.Console{
+		Services: m.Service, Store: db, Catalog: m.Catalog, Faults: m.Faults, Clock: m.VClock, Driver: m.Driver,
+		Token: cfg.AdminToken, Logger: m.Logger.With("component", "console")}).Handler()}
 	if err := m.HTTP.Open(cfg.Listen); err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
@@ -318,6 +350,18 @@ func (m *Node) hosts() []ecs.Host {
 	if len(m.Config.Hosts) > 0 {
 		return m.Config.Hosts
 	}
+	if q, ok := m.Driver.(*qemu.Driver); ok {
+		// One host per zone, sized from this machine (docs/drivers.md).
+		var azs []string
+		for _, az := range m.Catalog.AZs() {
+			azs = append(azs, az.Name)
+		}
+		hosts, err := q.Hosts(azs)
+		if err == nil {
+			return hosts
+		}
+		m.Logger.Error("qemu: host capacity; using the catalogue's hosts", "err", err)
+	}
 	var out []ecs.Host
 	for _, h := range m.Catalog.Hosts() {
 		out = append(out, ecs.Host{ID: h.ID, AZ: h.AZ, VCPUs: h.VCPUs, RAMMB: h.RAMMB, Arch: h.Arch})
@@ -368,6 +412,11 @@ func (m *Node) Close() error {
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
 		m.DB = nil
+	}
+	// A driver that holds resources (the qemu driver of an ephemeral
+	// node kills its machines) releases them last.
+	if c, ok := m.Driver.(io.Closer); ok {
+		errs = append(errs, c.Close())
 	}
 	return errors.Join(errs...)
 }

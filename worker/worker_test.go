@@ -249,3 +249,46 @@ func TestRetryPolicy(t *testing.T) {
 		t.Errorf("InsertOpts().MaxAttempts = %d, want %d", got, worker.MaxAttempts)
 	}
 }
+
+// TestRiverWake: with SQLiteDriver and Queue.Wake, River fetches a job as
+// soon as the transaction that enqueued it commits. The poll interval is an
+// hour, so only the wake can hand the jobs after the first fetch to River.
+func TestRiverWake(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	obs := newCompletionObserver(b.db)
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &worker.Worker[*riversqlite.Driver]{Runner: b.runner})
+	river.AddWorker(workers, &worker.WakeWorker{})
+	client, err := river.NewClient[*sql.Tx](worker.SQLiteDriver{Driver: riversqlite.New(b.db.SQL())}, &river.Config{
+		Logger:               discard,
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
+		Workers:              workers,
+		FetchCooldown:        time.Millisecond,
+		FetchPollInterval:    time.Hour,
+		JobTimeout:           -1,
+		RescueStuckJobsAfter: 24 * time.Hour,
+		RetryPolicy:          worker.RetryPolicy{},
+		PollOnly:             true,
+		TestOnly:             true,
+		Middleware:           []rivertype.Middleware{obs},
+	})
+	if err != nil {
+		t.Fatalf("river.NewClient: %v", err)
+	}
+	b.svc.Queue = &worker.Queue{Client: client, Wake: true, Logger: discard}
+	startRiver(t, client)
+	res := b.acceptCreate(t, "web", "s6.small.1", 1, "")
+	for _, sub := range b.job(t, res.JobID).SubJobs {
+		requireCompletedInTx(t, obs.waitWorked(t, sub.ID))
+	}
+	for _, flavor := range []string{"s6.large.4", "s6.small.1"} {
+		jobID := b.resize(t, res.ServerIDs[0], flavor, true, 0)
+		requireCompletedInTx(t, obs.waitWorked(t, jobID))
+	}
+	// No outbox rows: SQLiteDriver reports no listener.
+	var n int
+	if err := b.db.SQL().QueryRowContext(t.Context(), `SELECT count(*) FROM river_notification`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("river_notification holds %d rows (%v), want none", n, err)
+	}
+}

@@ -38,6 +38,22 @@ type Config struct {
 	// relative path is relative to the working directory, not to the config
 	// file. Flag --data, env ECSD_DATA, file key data_dir.
 	DataDir string
+	// Database is a PostgreSQL URL (postgres://… or postgresql://…) that
+	// several nodes may share; empty selects SQLite in DataDir. Flag
+	// --database, env ECSD_DATABASE, file key database.
+	Database string
+	// DatabaseMaxConns bounds the PostgreSQL connection pool of this node.
+	// Flag --database-max-conns, env ECSD_DATABASE_MAX_CONNS, file key
+	// database_max_conns.
+	DatabaseMaxConns string
+	// NodeID names this node among the nodes sharing a PostgreSQL database
+	// (default: host name and a random suffix). Flag --node-id, env
+	// ECSD_NODE_ID, file key node_id.
+	NodeID string
+	// NodeTimeout is how long a node may miss its heartbeats before the
+	// other nodes take over its jobs (PostgreSQL only). Flag --node-timeout,
+	// env ECSD_NODE_TIMEOUT, file key node_timeout.
+	NodeTimeout string
 	// Ephemeral keeps all state in memory; DataDir is then unused. Flag
 	// --ephemeral, env ECSD_EPHEMERAL, file key ephemeral.
 	Ephemeral bool
@@ -52,6 +68,8 @@ type Config struct {
 	// Driver names the compute driver (the driver registry's name, e.g. sim).
 	// Flag --driver, env ECSD_DRIVER, file key driver.
 	Driver string
+	// QEMU configures the qemu driver.
+	QEMU QEMUConfig
 	// AdminToken opens the control API (/_ecsd/) to callers presenting it
 	// as a bearer token; without it only loopback clients may use it. Flag
 	// --admin-token, env ECSD_ADMIN_TOKEN, file key admin_token.
@@ -99,6 +117,31 @@ type TimingConfig struct {
 	// here: the worker knows them. File key timing.phases, whose values are Go
 	// duration strings such as "250ms".
 	Phases map[string]time.Duration
+}
+
+// QEMUConfig configures the qemu driver (docs/drivers.md). Empty paths
+// mean none; the numbers are kept as text, as given, and Validate checks
+// them.
+type QEMUConfig struct {
+	// Binary is the QEMU system emulator. Flag --qemu-binary, env
+	// ECSD_QEMU_BINARY, file key qemu.binary.
+	Binary string
+	// Kernel and Initrd boot every machine into a Linux kernel. Flags
+	// --qemu-kernel and --qemu-initrd, env ECSD_QEMU_KERNEL and
+	// ECSD_QEMU_INITRD, file keys qemu.kernel and qemu.initrd.
+	Kernel, Initrd string
+	// MemoryScale divides a flavor's RAM into the guest's memory (a whole
+	// number from 1 to 1024). Flag --qemu-memory-scale, env
+	// ECSD_QEMU_MEMORY_SCALE, file key qemu.memory_scale.
+	MemoryScale string
+	// Overcommit multiplies the machine's CPUs and memory into the hosts'
+	// capacity (a number above 0, at most 100). Flag --qemu-overcommit, env
+	// ECSD_QEMU_OVERCOMMIT, file key qemu.overcommit.
+	Overcommit string
+	// Accel is the accelerator: auto (KVM when /dev/kvm opens, else TCG),
+	// kvm or tcg. Flag --qemu-accel, env ECSD_QEMU_ACCEL, file key
+	// qemu.accel.
+	Accel string
 }
 
 // LogConfig configures the logger.
@@ -178,14 +221,17 @@ var (
 // ecs.DefaultQuota.
 func DefaultConfig() Config {
 	return Config{
-		Listen:       "127.0.0.1:8787",
-		DataDir:      "./ecsd-data",
-		Region:       "cn-north-4",
-		Timing:       TimingConfig{Profile: "fast"},
-		Driver:       "sim",
-		Log:          LogConfig{Level: "info", Format: "text"},
-		DevTenant:    true,
-		DefaultQuota: ecs.DefaultQuota,
+		Listen:           "127.0.0.1:8787",
+		DataDir:          "./ecsd-data",
+		DatabaseMaxConns: "20",
+		NodeTimeout:      "10s",
+		Region:           "cn-north-4",
+		Timing:           TimingConfig{Profile: "fast"},
+		Driver:           "sim",
+		QEMU:             QEMUConfig{Binary: "qemu-system-x86_64", MemoryScale: "16", Overcommit: "4", Accel: "auto"},
+		Log:              LogConfig{Level: "info", Format: "text"},
+		DevTenant:        true,
+		DefaultQuota:     ecs.DefaultQuota,
 	}
 }
 
@@ -222,6 +268,26 @@ var settings = []setting{
 		str:  func(c *Config) *string { return &c.DataDir },
 	},
 	{
+		key: "database", flag: "database", arg: "URL", env: "ECSD_DATABASE",
+		help: "keep state in the PostgreSQL database URL (postgres://...), which several nodes may share, instead of SQLite in the data directory",
+		str:  func(c *Config) *string { return &c.Database },
+	},
+	{
+		key: "database_max_conns", flag: "database-max-conns", arg: "N", env: "ECSD_DATABASE_MAX_CONNS",
+		help: "at most N connections to PostgreSQL from this node",
+		str:  func(c *Config) *string { return &c.DatabaseMaxConns },
+	},
+	{
+		key: "node_id", flag: "node-id", arg: "ID", env: "ECSD_NODE_ID",
+		help: "this node's name among the nodes sharing a PostgreSQL database (default: host name and a random suffix)",
+		str:  func(c *Config) *string { return &c.NodeID },
+	},
+	{
+		key: "node_timeout", flag: "node-timeout", arg: "DURATION", env: "ECSD_NODE_TIMEOUT",
+		help: "with PostgreSQL, how long a node may miss heartbeats before other nodes finish its jobs",
+		str:  func(c *Config) *string { return &c.NodeTimeout },
+	},
+	{
 		key: "ephemeral", flag: "ephemeral", env: "ECSD_EPHEMERAL",
 		help:    "keep all state in memory and write nothing to the data directory",
 		boolean: func(c *Config) *bool { return &c.Ephemeral },
@@ -240,6 +306,36 @@ var settings = []setting{
 		key: "driver", flag: "driver", arg: "NAME", env: "ECSD_DRIVER",
 		help: "compute driver",
 		str:  func(c *Config) *string { return &c.Driver },
+	},
+	{
+		key: "qemu.binary", flag: "qemu-binary", arg: "PATH", env: "ECSD_QEMU_BINARY",
+		help: "with --driver qemu, the QEMU system emulator to run",
+		str:  func(c *Config) *string { return &c.QEMU.Binary },
+	},
+	{
+		key: "qemu.kernel", flag: "qemu-kernel", arg: "FILE", env: "ECSD_QEMU_KERNEL",
+		help: "with --driver qemu, boot every machine into this Linux kernel (default: firmware only, no disk)",
+		str:  func(c *Config) *string { return &c.QEMU.Kernel },
+	},
+	{
+		key: "qemu.initrd", flag: "qemu-initrd", arg: "FILE", env: "ECSD_QEMU_INITRD",
+		help: "with --qemu-kernel, the initial RAM disk of the machines",
+		str:  func(c *Config) *string { return &c.QEMU.Initrd },
+	},
+	{
+		key: "qemu.memory_scale", flag: "qemu-memory-scale", arg: "N", env: "ECSD_QEMU_MEMORY_SCALE",
+		help: "with --driver qemu, a guest gets its flavor's RAM divided by N (at least 128 MiB)",
+		str:  func(c *Config) *string { return &c.QEMU.MemoryScale },
+	},
+	{
+		key: "qemu.overcommit", flag: "qemu-overcommit", arg: "RATIO", env: "ECSD_QEMU_OVERCOMMIT",
+		help: "with --driver qemu, the hosts' capacity is this machine's CPUs and memory times RATIO",
+		str:  func(c *Config) *string { return &c.QEMU.Overcommit },
+	},
+	{
+		key: "qemu.accel", flag: "qemu-accel", arg: "ACCEL", env: "ECSD_QEMU_ACCEL",
+		help: "with --driver qemu, the accelerator: auto (KVM if /dev/kvm opens, else TCG), kvm or tcg",
+		str:  func(c *Config) *string { return &c.QEMU.Accel },
 	},
 	{
 		key: "admin_token", flag: "admin-token", arg: "TOKEN", env: "ECSD_ADMIN_TOKEN",
@@ -442,8 +538,23 @@ func (c Config) Validate() error {
 			"turn it off (--no-dev-tenant, ECSD_DEV_TENANT=false or dev_tenant: false) "+
 			"or allow this (--allow-remote-dev, ECSD_ALLOW_REMOTE_DEV=true or allow_remote_dev: true)", c.Listen)
 	}
-	if !c.Ephemeral && c.DataDir == "" {
-		bad("data_dir", "must not be empty unless ephemeral is set")
+	if !c.Ephemeral && c.DataDir == "" && c.Database == "" {
+		bad("data_dir", "must not be empty unless ephemeral or database is set")
+	}
+	if c.Database != "" && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
+		bad("database", "want a PostgreSQL URL (postgres://user:password@host:port/name), not %q", redactURL(c.Database))
+	}
+	if c.Database != "" && c.Ephemeral {
+		bad("ephemeral", "cannot be combined with database: PostgreSQL state is never ephemeral")
+	}
+	if n, err := strconv.Atoi(c.DatabaseMaxConns); err != nil || n < 2 || n > 1000 {
+		bad("database_max_conns", "invalid %q: want a whole number from 2 to 1000", c.DatabaseMaxConns)
+	}
+	if d, err := time.ParseDuration(c.NodeTimeout); err != nil || d < time.Second || d > time.Hour {
+		bad("node_timeout", "invalid %q: want a duration from 1s to 1h, e.g. 10s", c.NodeTimeout)
+	}
+	if len(c.NodeID) > 100 {
+		bad("node_id", "must be at most 100 characters")
 	}
 	if !regionRE.MatchString(c.Region) {
 		bad("region", "invalid region %q: want a name such as cn-north-4", c.Region)
@@ -460,6 +571,24 @@ func (c Config) Validate() error {
 	}
 	if c.Driver == "" {
 		bad("driver", "must not be empty")
+	}
+	if c.Driver == "qemu" && c.Database != "" {
+		bad("driver", "the qemu driver runs machines on this host only and cannot share a database with other nodes: use SQLite (--data) with it")
+	}
+	if c.QEMU.Binary == "" {
+		bad("qemu.binary", "must not be empty")
+	}
+	if c.QEMU.Initrd != "" && c.QEMU.Kernel == "" {
+		bad("qemu.initrd", "needs qemu.kernel")
+	}
+	if n, err := strconv.Atoi(c.QEMU.MemoryScale); err != nil || n < 1 || n > 1024 {
+		bad("qemu.memory_scale", "invalid %q: want a whole number from 1 to 1024", c.QEMU.MemoryScale)
+	}
+	if r, err := strconv.ParseFloat(c.QEMU.Overcommit, 64); err != nil || !(r > 0 && r <= 100) {
+		bad("qemu.overcommit", "invalid %q: want a number above 0 and at most 100, e.g. 4 or 1.5", c.QEMU.Overcommit)
+	}
+	if !slices.Contains([]string{"auto", "kvm", "tcg"}, c.QEMU.Accel) {
+		bad("qemu.accel", "unknown accelerator %q: want auto, kvm or tcg", c.QEMU.Accel)
 	}
 	if !slices.Contains(logLevels, c.Log.Level) {
 		bad("log.level", "unknown log level %q: want one of %s", c.Log.Level, strings.Join(logLevels, ", "))
@@ -686,6 +815,10 @@ func (c *Config) setOrigin(key, origin string) {
 type fileConfig struct {
 	Listen         *string      `yaml:"listen" json:"listen"`
 	DataDir        *string      `yaml:"data_dir" json:"data_dir"`
+	Database       *string      `yaml:"database" json:"database"`
+	DBMaxConns     *int         `yaml:"database_max_conns" json:"database_max_conns"`
+	NodeID         *string      `yaml:"node_id" json:"node_id"`
+	NodeTimeout    *string      `yaml:"node_timeout" json:"node_timeout"`
 	Ephemeral      *bool        `yaml:"ephemeral" json:"ephemeral"`
 	Region         *string      `yaml:"region" json:"region"`
 	Timing         *fileTiming  `yaml:"timing" json:"timing"`
@@ -693,6 +826,7 @@ type fileConfig struct {
 	AdminToken     *string      `yaml:"admin_token" json:"admin_token"`
 	Seed           *string      `yaml:"seed" json:"seed"`
 	Log            *fileLog     `yaml:"log" json:"log"`
+	QEMU           *fileQEMU    `yaml:"qemu" json:"qemu"`
 	DevTenant      *bool        `yaml:"dev_tenant" json:"dev_tenant"`
 	AllowRemoteDev *bool        `yaml:"allow_remote_dev" json:"allow_remote_dev"`
 	Quota          *fileQuota   `yaml:"quota" json:"quota"`
@@ -709,6 +843,15 @@ type fileTiming struct {
 type fileLog struct {
 	Level  *string `yaml:"level" json:"level"`
 	Format *string `yaml:"format" json:"format"`
+}
+
+type fileQEMU struct {
+	Binary      *string  `yaml:"binary" json:"binary"`
+	Kernel      *string  `yaml:"kernel" json:"kernel"`
+	Initrd      *string  `yaml:"initrd" json:"initrd"`
+	MemoryScale *int     `yaml:"memory_scale" json:"memory_scale"`
+	Overcommit  *float64 `yaml:"overcommit" json:"overcommit"`
+	Accel       *string  `yaml:"accel" json:"accel"`
 }
 
 // The file's quota and tenants have the seed document's format; a tenant
@@ -760,6 +903,13 @@ func (c *Config) applyFile(path string, f *fileConfig) error {
 	}
 	str(&c.Listen, f.Listen, "listen")
 	str(&c.DataDir, f.DataDir, "data_dir")
+	str(&c.Database, f.Database, "database")
+	str(&c.NodeID, f.NodeID, "node_id")
+	str(&c.NodeTimeout, f.NodeTimeout, "node_timeout")
+	if f.DBMaxConns != nil {
+		n := strconv.Itoa(*f.DBMaxConns)
+		str(&c.DatabaseMaxConns, &n, "database_max_conns")
+	}
 	boolean(&c.Ephemeral, f.Ephemeral, "ephemeral")
 	str(&c.Region, f.Region, "region")
 	str(&c.Driver, f.Driver, "driver")
@@ -770,6 +920,20 @@ func (c *Config) applyFile(path string, f *fileConfig) error {
 	if f.Log != nil {
 		str(&c.Log.Level, f.Log.Level, "log.level")
 		str(&c.Log.Format, f.Log.Format, "log.format")
+	}
+	if f.QEMU != nil {
+		str(&c.QEMU.Binary, f.QEMU.Binary, "qemu.binary")
+		str(&c.QEMU.Kernel, f.QEMU.Kernel, "qemu.kernel")
+		str(&c.QEMU.Initrd, f.QEMU.Initrd, "qemu.initrd")
+		str(&c.QEMU.Accel, f.QEMU.Accel, "qemu.accel")
+		if f.QEMU.MemoryScale != nil {
+			n := strconv.Itoa(*f.QEMU.MemoryScale)
+			str(&c.QEMU.MemoryScale, &n, "qemu.memory_scale")
+		}
+		if f.QEMU.Overcommit != nil {
+			r := strconv.FormatFloat(*f.QEMU.Overcommit, 'g', -1, 64)
+			str(&c.QEMU.Overcommit, &r, "qemu.overcommit")
+		}
 	}
 	if f.Timing != nil {
 		str(&c.Timing.Profile, f.Timing.Profile, "timing.profile")

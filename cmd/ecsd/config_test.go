@@ -128,6 +128,10 @@ func TestLoadFlags(t *testing.T) {
 		{"timing", []string{"--timing", "realistic"}, with(func(c *Config) { c.Timing.Profile = "realistic" })},
 		{"timing instant", []string{"--timing=instant"}, with(func(c *Config) { c.Timing.Profile = "instant" })},
 		{"driver", []string{"--driver", "qemu"}, with(func(c *Config) { c.Driver = "qemu" })},
+		{"qemu", []string{"--qemu-binary", "/opt/qemu", "--qemu-kernel", "vmlinuz", "--qemu-initrd", "initrd.img", "--qemu-memory-scale", "8", "--qemu-overcommit", "1.5", "--qemu-accel", "tcg"},
+			with(func(c *Config) {
+				c.QEMU = QEMUConfig{Binary: "/opt/qemu", Kernel: "vmlinuz", Initrd: "initrd.img", MemoryScale: "8", Overcommit: "1.5", Accel: "tcg"}
+			})},
 		{"log-level", []string{"--log-level", "debug"}, with(func(c *Config) { c.Log.Level = "debug" })},
 		{"log-format", []string{"--log-format", "json"}, with(func(c *Config) { c.Log.Format = "json" })},
 		{"no-dev-tenant", []string{"--no-dev-tenant"}, with(func(c *Config) { c.DevTenant = false })},
@@ -186,16 +190,22 @@ func TestLoadEnv(t *testing.T) {
 // fullConfig is what testdata/full.{yaml,json,conf,cfg} describe.
 func fullConfig(file string) Config {
 	return Config{
-		Listen:     "[::1]:9000",
-		DataDir:    "/var/lib/ecsd",
-		Ephemeral:  true,
-		ConfigFile: file,
-		Region:     "ap-southeast-1",
+		Listen:    "[::1]:9000",
+		DataDir:   "/var/lib/ecsd",
+		Ephemeral: true,
+		// A database URL cannot be combined with ephemeral; database is
+		// tested on its own.
+		DatabaseMaxConns: "8",
+		NodeID:           "node-a",
+		NodeTimeout:      "30s",
+		ConfigFile:       file,
+		Region:           "ap-southeast-1",
 		Timing: TimingConfig{
 			Profile: "realistic",
 			Phases:  map[string]time.Duration{"resize_prep": 250 * time.Millisecond, "spawning": 3 * time.Second},
 		},
 		Driver:         "qemu",
+		QEMU:           DefaultConfig().QEMU,
 		Log:            LogConfig{Level: "debug", Format: "json"},
 		DevTenant:      false,
 		AllowRemoteDev: true,
@@ -318,6 +328,7 @@ func TestExampleConfig(t *testing.T) {
 		{"ephemeral", c.Ephemeral, d.Ephemeral},
 		{"region", c.Region, d.Region},
 		{"driver", c.Driver, d.Driver},
+		{"qemu", c.QEMU, d.QEMU},
 		{"admin_token", c.AdminToken, d.AdminToken},
 		{"seed", c.Seed, d.Seed},
 		{"timing.profile", c.Timing.Profile, d.Timing.Profile},
@@ -439,8 +450,12 @@ func TestLoadErrors(t *testing.T) {
 		{name: "listen from env", env: []string{"ECSD_LISTEN=127.0.0.1"}, want: []string{`env ECSD_LISTEN: invalid address "127.0.0.1"`}},
 		{name: "listen from file", file: "listen: 127.0.0.1:http\n", want: []string{`config file c.yaml: listen: invalid port "http"`}},
 		{name: "port out of range", args: []string{"--listen", "127.0.0.1:65536"}, want: []string{`flag --listen: invalid port "65536"`}},
-		{name: "empty data dir", args: []string{"--data", ""}, want: []string{"flag --data: must not be empty unless ephemeral is set"}},
+		{name: "empty data dir", args: []string{"--data", ""}, want: []string{"flag --data: must not be empty unless ephemeral or database is set"}},
 		{name: "empty data dir in file", file: "data_dir: ''\n", want: []string{"config file c.yaml: data_dir: must not be empty"}},
+		{name: "database not postgres", args: []string{"--database", "mysql://u:secret@h/db"}, want: []string{`flag --database: want a PostgreSQL URL (postgres://user:password@host:port/name), not "mysql://u:xxxxx@h/db"`}},
+		{name: "database and ephemeral", args: []string{"--ephemeral", "--database", "postgres://h/db"}, want: []string{"flag --ephemeral: cannot be combined with database"}},
+		{name: "database pool", env: []string{"ECSD_DATABASE_MAX_CONNS=1"}, want: []string{`env ECSD_DATABASE_MAX_CONNS: invalid "1": want a whole number from 2 to 1000`}},
+		{name: "node timeout", file: "node_timeout: 10\n", want: []string{`config file c.yaml: node_timeout: invalid "10": want a duration from 1s to 1h`}},
 		{name: "region", env: []string{"ECSD_REGION=North 4"}, want: []string{`env ECSD_REGION: invalid region "North 4"`}},
 		{name: "empty region", file: "region: ''\n", want: []string{`config file c.yaml: region: invalid region ""`}},
 		{name: "timing profile flag", args: []string{"--timing", "slow"}, want: []string{`flag --timing: unknown timing profile "slow": want one of fast, realistic, instant`}},
@@ -449,6 +464,14 @@ func TestLoadErrors(t *testing.T) {
 		{name: "negative phase", file: "timing: {phases: {resize_prep: -1s}}\n", want: []string{"config file c.yaml: timing.phases.resize_prep: negative duration -1s"}},
 		{name: "empty phase name", file: "timing: {phases: {'': 1s}}\n", want: []string{"config file c.yaml: timing.phases: empty phase name"}},
 		{name: "empty driver", args: []string{"--driver="}, want: []string{"flag --driver: must not be empty"}},
+		{name: "qemu and postgres", args: []string{"--driver", "qemu", "--database", "postgres://h/db"}, want: []string{"flag --driver: the qemu driver runs machines on this host only"}},
+		{name: "qemu initrd alone", env: []string{"ECSD_QEMU_INITRD=initrd.img"}, want: []string{"env ECSD_QEMU_INITRD: needs qemu.kernel"}},
+		{name: "qemu memory scale", args: []string{"--qemu-memory-scale", "0"}, want: []string{`flag --qemu-memory-scale: invalid "0": want a whole number from 1 to 1024`}},
+		{name: "qemu memory scale file", file: "qemu: {memory_scale: 2000}\n", want: []string{`config file c.yaml: qemu.memory_scale: invalid "2000"`}},
+		{name: "qemu overcommit", env: []string{"ECSD_QEMU_OVERCOMMIT=lots"}, want: []string{`env ECSD_QEMU_OVERCOMMIT: invalid "lots": want a number above 0`}},
+		{name: "qemu overcommit file", file: "qemu: {overcommit: -1}\n", want: []string{`config file c.yaml: qemu.overcommit: invalid "-1"`}},
+		{name: "qemu accel", file: "qemu: {accel: hvf}\n", want: []string{`config file c.yaml: qemu.accel: unknown accelerator "hvf"`}},
+		{name: "qemu empty binary", file: "qemu: {binary: ''}\n", want: []string{"config file c.yaml: qemu.binary: must not be empty"}},
 		{name: "log level", args: []string{"--log-level", "trace"}, want: []string{`flag --log-level: unknown log level "trace"`}},
 		{name: "log level file", file: "log: {level: warning}\n", want: []string{`config file c.yaml: log.level: unknown log level "warning"`}},
 		{name: "log format", env: []string{"ECSD_LOG_FORMAT=logfmt"}, want: []string{`env ECSD_LOG_FORMAT: unknown log format "logfmt"`}},
@@ -760,6 +783,12 @@ func TestNodeConfig(t *testing.T) {
 	}
 	if nc.Seed != nil {
 		t.Error("Node() read the seed file; main does")
+	}
+	q := with(func(c *Config) {
+		c.QEMU = QEMUConfig{Binary: "qemu", Kernel: "k", Initrd: "i", MemoryScale: "8", Overcommit: "2.5", Accel: "kvm"}
+	}).Node()
+	if q.QEMUBinary != "qemu" || q.QEMUKernel != "k" || q.QEMUInitrd != "i" || q.QEMUMemoryScale != 8 || q.QEMUOvercommit != 2.5 || q.QEMUAccel != "kvm" {
+		t.Errorf("node QEMU settings = %q %q %q %d %g", q.QEMUBinary, q.QEMUKernel, q.QEMUInitrd, q.QEMUMemoryScale, q.QEMUOvercommit)
 	}
 }
 

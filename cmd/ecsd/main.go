@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
+	"time"
 
 	ecs "github.com/ecsd-dev/ecsd"
 	"github.com/ecsd-dev/ecsd/catalog"
@@ -64,6 +66,14 @@ func (c Config) Node() node.Config {
 	if c.Ephemeral {
 		nc.DataDir = ""
 	}
+	// Validate checked these.
+	nc.Database, nc.NodeID = c.Database, c.NodeID
+	nc.DatabaseMaxConns, _ = strconv.Atoi(c.DatabaseMaxConns)
+	nc.NodeTimeout, _ = time.ParseDuration(c.NodeTimeout)
+	nc.QEMUBinary, nc.QEMUKernel, nc.QEMUInitrd = c.QEMU.Binary, c.QEMU.Kernel, c.QEMU.Initrd
+	nc.QEMUAccel = c.QEMU.Accel
+	nc.QEMUMemoryScale, _ = strconv.Atoi(c.QEMU.MemoryScale)
+	nc.QEMUOvercommit, _ = strconv.ParseFloat(c.QEMU.Overcommit, 64)
 	q := c.DefaultQuota
 	nc.DefaultQuota = &q
 	for _, t := range c.Tenants() {
