@@ -389,7 +389,6 @@ func (d *DB) Export(ctx context.Context) (*Snapshot, error) {
 // every ecsd table and River's job table, then inserts the snapshot's rows.
 // It refuses a document of another format or version before changing
 // anything. Its errors read "import: …" (control shows them to the client).
-// On PostgreSQL it may fail with an error for which IsRetryable is true.
 // The caller re-enqueues the unfinished jobs (UnfinishedJobs) and
 // restores what lives outside the database.
 func (d *DB) Import(ctx context.Context, s *Snapshot) error {

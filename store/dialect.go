@@ -15,6 +15,9 @@ type dialect struct {
 	// txOptions are BeginTx's options; readTxOptions those of a
 	// consistent read-only snapshot.
 	txOptions, readTxOptions *sql.TxOptions
+	// writerLock, when set, is the statement (one placeholder: the key)
+	// that BeginTx runs first to take the writer lock.
+	writerLock string
 	// migrationsTable creates ecsd_migrations if needed.
 	migrationsTable string
 	// rowid orders rows by insertion in tables without a seq column of
@@ -76,7 +79,8 @@ var sqliteDialect = &dialect{
 var postgresDialect = &dialect{
 	name:          EnginePostgres,
 	dollarParams:  true,
-	txOptions:     &sql.TxOptions{Isolation: sql.LevelSerializable},
+	txOptions:     nil, // READ COMMITTED: each statement sees what committed before it
+	writerLock:    `SELECT pg_advisory_xact_lock($1)`,
 	readTxOptions: &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 	migrationsTable: `CREATE TABLE IF NOT EXISTS ecsd_migrations (
 		name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,

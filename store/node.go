@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -128,4 +129,54 @@ func (d *DB) RescueJobsOfDeadNodes(ctx context.Context, staleAfter time.Duration
 		return 0, fmt.Errorf("store: rescue jobs of dead nodes: %w", err)
 	}
 	return n, nil
+}
+
+// RunningJob is a River job that River has running for a node.
+type RunningJob struct {
+	ID    int64  // River's job ID
+	JobID string // the API job it carries ("" for other kinds)
+}
+
+// RunningJobsOf returns the River jobs that River has running and that
+// node id fetched last.
+func (d *DB) RunningJobsOf(ctx context.Context, id string) ([]RunningJob, error) {
+	rows, err := d.db.QueryContext(ctx, d.q(`SELECT id, coalesce(`+d.dialect.jsonText("args", "job_id")+`, '')
+		FROM river_job WHERE state = 'running' AND `+d.dialect.lastAttempt+` = ? ORDER BY id`), id)
+	if err != nil {
+		return nil, fmt.Errorf("store: running jobs of node %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []RunningJob
+	for rows.Next() {
+		var j RunningJob
+		if err := rows.Scan(&j.ID, &j.JobID); err != nil {
+			return nil, fmt.Errorf("store: running jobs of node %s: %w", id, err)
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+// RequeueJobs makes the given River jobs available again, scheduled now,
+// if River still has them running for node id: jobs that the node no
+// longer works although River never learnt that they ended (the database
+// was unreachable when their attempt ended). It returns how many it
+// requeued.
+func (d *DB) RequeueJobs(ctx context.Context, id string, riverIDs []int64) (int64, error) {
+	if len(riverIDs) == 0 {
+		return 0, nil
+	}
+	args := make([]any, 0, len(riverIDs)+1)
+	args = append(args, id)
+	marks := make([]string, len(riverIDs))
+	for i, rid := range riverIDs {
+		marks[i] = "?"
+		args = append(args, rid)
+	}
+	res, err := d.db.ExecContext(ctx, d.q(`UPDATE river_job SET state = 'available', scheduled_at = `+d.dialect.now+`
+		WHERE state = 'running' AND `+d.dialect.lastAttempt+` = ? AND id IN (`+strings.Join(marks, ", ")+`)`), args...)
+	if err != nil {
+		return 0, fmt.Errorf("store: requeue jobs of node %s: %w", id, err)
+	}
+	return res.RowsAffected()
 }

@@ -275,3 +275,46 @@ func nodeIDs(nodes []store.Node) []string {
 	}
 	return ids
 }
+
+// A node's River jobs that River still has running after their attempt
+// ended unseen (the database was unreachable) are found and requeued; jobs
+// of other nodes, and jobs in other states, are left alone.
+func TestRequeueJobs(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		mine := insertRiverJob(t, db, 0, rivertype.JobStateRunning, []string{"other", "me"})
+		other := insertRiverJob(t, db, 1, rivertype.JobStateRunning, []string{"me", "other"})
+		done := insertRiverJob(t, db, 2, rivertype.JobStateCompleted, []string{"me"})
+		setArgs := `UPDATE river_job SET args = jsonb(?) WHERE id = ?`
+		if db.Engine() == store.EnginePostgres {
+			setArgs = `UPDATE river_job SET args = CAST(? AS jsonb) WHERE id = ?`
+		}
+		if _, err := db.SQL().ExecContext(ctx, db.Rebind(setArgs), `{"job_id":"job-0","type":"resize"}`, mine); err != nil {
+			t.Fatal(err)
+		}
+
+		running, err := db.RunningJobsOf(ctx, "me")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []store.RunningJob{{ID: mine, JobID: "job-0"}}; !slices.Equal(running, want) {
+			t.Errorf("RunningJobsOf(me) = %v, want %v", running, want)
+		}
+		if n, err := db.RequeueJobs(ctx, "me", []int64{mine, other, done}); err != nil || n != 1 {
+			t.Errorf("RequeueJobs = %d, %v; want 1 (only my running job)", n, err)
+		}
+		if n, err := db.RequeueJobs(ctx, "me", nil); err != nil || n != 0 {
+			t.Errorf("RequeueJobs(none) = %d, %v; want 0, nil", n, err)
+		}
+		for id, want := range map[int64]string{mine: "available", other: "running", done: "completed"} {
+			var state string
+			if err := db.SQL().QueryRowContext(ctx, db.Rebind(`SELECT CAST(state AS TEXT) FROM river_job WHERE id = ?`), id).Scan(&state); err != nil {
+				t.Fatal(err)
+			}
+			if state != want {
+				t.Errorf("River job %d: state %s, want %s", id, state, want)
+			}
+		}
+	})
+}

@@ -131,26 +131,11 @@ func (d *DB) migratePostgres(ctx context.Context) (err error) {
 
 // PostgreSQL error codes (SQLSTATE) the classifiers look at.
 const (
-	pgSerializationFailure = "40001"
-	pgDeadlockDetected     = "40P01"
-	pgAdminShutdown        = "57P01"
-	pgCrashShutdown        = "57P02"
-	pgCannotConnectNow     = "57P03"
-	pgConnectionClass      = "08"
+	pgAdminShutdown    = "57P01"
+	pgCrashShutdown    = "57P02"
+	pgCannotConnectNow = "57P03"
+	pgConnectionClass  = "08"
 )
-
-// IsRetryable reports whether err is a transaction's loss of a race
-// against another one (a serialization failure or a deadlock, on
-// PostgreSQL): nothing it did was kept, and running the whole transaction
-// again, from BeginTx, may succeed. It is false for nil and for any other
-// error.
-func IsRetryable(err error) bool {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return pe.Code == pgSerializationFailure || pe.Code == pgDeadlockDetected
-	}
-	return false
-}
 
 // IsUnavailable reports whether err means that the database cannot be
 // reached or is going away: the connection was refused, reset or closed,

@@ -120,9 +120,6 @@ func TestOpenPostgresErrors(t *testing.T) {
 	if !store.IsUnavailable(err) {
 		t.Errorf("IsUnavailable(%v) = false, want true", err)
 	}
-	if store.IsRetryable(err) {
-		t.Errorf("IsRetryable(%v) = true, want false", err)
-	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("OpenPostgres of a closed port took %v", d)
 	}
@@ -136,10 +133,12 @@ func TestRescueInterruptedJobsRefusedOnPostgres(t *testing.T) {
 	}
 }
 
-// Two nodes racing to change one server, each in its transaction: exactly
-// one wins; the other's error is retryable, and its retry sees the winner's
-// change.
-func TestSerializableConflictIsRetryable(t *testing.T) {
+// Two nodes racing to change one server, each in its transaction: the
+// second transaction waits at BeginTx until the first has committed, and
+// then sees its change, as on SQLite's single writer; so a check-then-act
+// (the server is idle: mark it resizing) cannot be won twice, nor a count
+// overrun by write skew.
+func TestTransactionsTakeTurns(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	db := storetest.NewPostgresDB(t)
@@ -147,24 +146,33 @@ func TestSerializableConflictIsRetryable(t *testing.T) {
 	srv.TaskState = ""
 	inTx(t, db, func(tx *sql.Tx) error { return db.InsertServer(ctx, tx, srv) })
 
-	// Both read the server idle, then both mark it resizing.
-	begin := func() (*sql.Tx, *ecs.Server) {
-		tx, err := db.BeginTx(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { tx.Rollback() })
-		s, err := db.ServerByID(ctx, tx, "", srv.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if s.TaskState != "" {
-			t.Fatalf("task state %q, want idle", s.TaskState)
-		}
-		return tx, s
+	tx1, err := db.BeginTx(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	tx1, s1 := begin()
-	tx2, s2 := begin()
+	defer tx1.Rollback()
+	s1, err := db.ServerByID(ctx, tx1, "", srv.ID)
+	if err != nil || s1.TaskState != "" {
+		t.Fatalf("first transaction reads %+v, %v; want an idle server", s1, err)
+	}
+
+	type begun struct {
+		tx  *sql.Tx
+		err error
+	}
+	second := make(chan begun, 1)
+	go func() {
+		tx, err := db.BeginTx(ctx)
+		second <- begun{tx, err}
+	}()
+	// The second transaction is waiting for the writer lock.
+	for scalar[int](t, db, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`) != 1 {
+		select {
+		case b := <-second:
+			t.Fatalf("second BeginTx returned (%v) while the first transaction was open", b.err)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 	s1.TaskState, s1.ResizeFlavorID = ecs.TaskResizePrep, "s6.xlarge.2"
 	if err := db.UpdateServer(ctx, tx1, s1); err != nil {
 		t.Fatal(err)
@@ -172,62 +180,17 @@ func TestSerializableConflictIsRetryable(t *testing.T) {
 	if err := tx1.Commit(); err != nil {
 		t.Fatalf("first commit: %v", err)
 	}
-	s2.TaskState, s2.ResizeFlavorID = ecs.TaskResizePrep, "s6.2xlarge.2"
-	err := db.UpdateServer(ctx, tx2, s2)
-	if err == nil {
-		err = tx2.Commit()
+	b := <-second
+	if b.err != nil {
+		t.Fatalf("second BeginTx: %v", b.err)
 	}
-	if err == nil {
-		t.Fatal("both transactions committed a change to the same server")
+	defer b.tx.Rollback()
+	s2, err := db.ServerByID(ctx, b.tx, "", srv.ID)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !store.IsRetryable(err) {
-		t.Fatalf("IsRetryable(%v) = false, want true", err)
-	}
-	if store.IsUnavailable(err) {
-		t.Errorf("IsUnavailable(%v) = true, want false", err)
-	}
-	if got := mustServerByID(t, db, "", srv.ID); got.ResizeFlavorID != "s6.xlarge.2" {
-		t.Errorf("resize flavor %q, want the winner's", got.ResizeFlavorID)
-	}
-}
-
-// Write skew, which row locks alone would not catch: two transactions each
-// count a project's servers and add one if the project has none. Exactly
-// one commits.
-func TestSerializablePreventsWriteSkew(t *testing.T) {
-	t.Parallel()
-	ctx := t.Context()
-	db := storetest.NewPostgresDB(t)
-	txs := make([]*sql.Tx, 2)
-	for i := range txs {
-		tx, err := db.BeginTx(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { tx.Rollback() })
-		if n, err := db.ServerCount(ctx, tx, project); err != nil || n != 0 {
-			t.Fatalf("ServerCount = %d, %v; want 0", n, err)
-		}
-		txs[i] = tx
-	}
-	committed := 0
-	for i, tx := range txs {
-		err := db.InsertServer(ctx, tx, fullServer(fmt.Sprintf("44444444-0000-0000-0000-00000000000%d", i)))
-		if err == nil {
-			err = tx.Commit()
-		}
-		switch {
-		case err == nil:
-			committed++
-		case !store.IsRetryable(err):
-			t.Errorf("transaction %d: %v; want success or a retryable error", i, err)
-		}
-	}
-	if committed != 1 {
-		t.Errorf("%d transactions committed, want exactly 1", committed)
-	}
-	if n := scalar[int](t, db, `SELECT count(*) FROM servers WHERE project_id = ?`, project); n != 1 {
-		t.Errorf("project has %d servers, want 1", n)
+	if s2.TaskState != ecs.TaskResizePrep || s2.ResizeFlavorID != "s6.xlarge.2" {
+		t.Errorf("second transaction reads task %q, resize flavor %q; want the first one's change", s2.TaskState, s2.ResizeFlavorID)
 	}
 }
 
@@ -258,9 +221,6 @@ func TestTerminatedConnectionIsUnavailable(t *testing.T) {
 	if !store.IsUnavailable(err) {
 		t.Errorf("IsUnavailable(%v) = false, want true", err)
 	}
-	if store.IsRetryable(err) {
-		t.Errorf("IsRetryable(%v) = true, want false", err)
-	}
 	conn.Close()
 	// The pool recovers by itself.
 	inTx(t, db, func(tx *sql.Tx) error {
@@ -272,30 +232,26 @@ func TestErrorClassifiers(t *testing.T) {
 	t.Parallel()
 	pg := func(code string) error { return fmt.Errorf("store: x: %w", &pgconn.PgError{Code: code}) }
 	for _, tt := range []struct {
-		name                   string
-		err                    error
-		retryable, unavailable bool
+		name        string
+		err         error
+		unavailable bool
 	}{
-		{"nil", nil, false, false},
-		{"no rows", sql.ErrNoRows, false, false},
-		{"not found", ecs.Errorf(ecs.CodeServerNotFound, "gone"), false, false},
-		{"serialization failure", pg("40001"), true, false},
-		{"deadlock", pg("40P01"), true, false},
-		{"unique violation", pg("23505"), false, false},
-		{"syntax error", pg("42601"), false, false},
-		{"admin shutdown", pg("57P01"), false, true},
-		{"crash shutdown", pg("57P02"), false, true},
-		{"cannot connect now", pg("57P03"), false, true},
-		{"connection failure", pg("08006"), false, true},
-		{"connection does not exist", pg("08003"), false, true},
-		{"bad connection", fmt.Errorf("store: x: %w", driver.ErrBadConn), false, true},
-		{"request cancelled", context.Canceled, false, false},
-		{"request deadline", fmt.Errorf("store: x: %w", context.DeadlineExceeded), false, false},
-		{"other", errors.New("boom"), false, false},
+		{"nil", nil, false},
+		{"no rows", sql.ErrNoRows, false},
+		{"not found", ecs.Errorf(ecs.CodeServerNotFound, "gone"), false},
+		{"serialization failure", pg("40001"), false},
+		{"unique violation", pg("23505"), false},
+		{"syntax error", pg("42601"), false},
+		{"admin shutdown", pg("57P01"), true},
+		{"crash shutdown", pg("57P02"), true},
+		{"cannot connect now", pg("57P03"), true},
+		{"connection failure", pg("08006"), true},
+		{"connection does not exist", pg("08003"), true},
+		{"bad connection", fmt.Errorf("store: x: %w", driver.ErrBadConn), true},
+		{"request cancelled", context.Canceled, false},
+		{"request deadline", fmt.Errorf("store: x: %w", context.DeadlineExceeded), false},
+		{"other", errors.New("boom"), false},
 	} {
-		if got := store.IsRetryable(tt.err); got != tt.retryable {
-			t.Errorf("%s: IsRetryable = %v, want %v", tt.name, got, tt.retryable)
-		}
 		if got := store.IsUnavailable(tt.err); got != tt.unavailable {
 			t.Errorf("%s: IsUnavailable = %v, want %v", tt.name, got, tt.unavailable)
 		}

@@ -9,10 +9,12 @@
 //     the pool holds a single connection, as River's SQLite driver
 //     recommends, so that no operation ever sees SQLITE_BUSY.
 //   - PostgreSQL (OpenPostgres), through pgx's database/sql driver, shared by
-//     any number of ecsd nodes. Transactions run SERIALIZABLE, so that every
-//     promise SQLite's single writer makes holds across nodes; a transaction
-//     that loses a race fails with an error for which IsRetryable is true,
-//     and the caller runs it again.
+//     any number of ecsd nodes. Every transaction BeginTx starts takes one
+//     advisory lock first, so that ecsd's transactions run one at a time
+//     across all nodes, exactly as on SQLite's single writer: every promise
+//     SQLite makes holds (two nodes racing to resize one server, a quota
+//     check against a concurrent create), and no transaction ever has to be
+//     retried. River's own transactions do not take the lock.
 //
 // Queries are written once, with ? placeholders, and rebound to $1, $2, …
 // for PostgreSQL; the few places where the engines' SQL differs go through
@@ -106,12 +108,25 @@ func (d *DB) unlock() {
 }
 
 // BeginTx starts a read-write transaction: an immediate (write-locking)
-// transaction on SQLite, a SERIALIZABLE one on PostgreSQL. On PostgreSQL,
-// any statement or the commit may fail with an error for which IsRetryable
-// is true; the caller then rolls back and runs the whole transaction again.
+// transaction on SQLite; on PostgreSQL a READ COMMITTED one that first
+// waits for the writer lock (writerLockKey), held until it ends. Either
+// way ecsd's transactions run one at a time, and each sees everything
+// committed before it began.
 func (d *DB) BeginTx(ctx context.Context) (*sql.Tx, error) {
-	return d.db.BeginTx(ctx, d.dialect.txOptions)
+	tx, err := d.db.BeginTx(ctx, d.dialect.txOptions)
+	if err != nil || d.dialect.writerLock == "" {
+		return tx, err
+	}
+	if _, err := tx.ExecContext(ctx, d.dialect.writerLock, writerLockKey); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	return tx, nil
 }
+
+// writerLockKey is the key of the PostgreSQL advisory lock that makes
+// ecsd's transactions take turns ("ecsdwrit").
+const writerLockKey int64 = 0x6563736477726974
 
 // beginRead starts a transaction that reads a consistent snapshot and
 // never fails for serialization (Export).
