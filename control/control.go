@@ -45,6 +45,7 @@ type Health struct {
 	Ready   bool    `json:"ready"`
 	Version string  `json:"version"`
 	Store   string  `json:"store"`
+	NodeID  string  `json:"node_id"`
 	Driver  string  `json:"driver"`
 	Uptime  float64 `json:"uptime_seconds"`
 	Started string  `json:"started"`

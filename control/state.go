@@ -441,7 +441,7 @@ func (st *State) Import(ctx context.Context, snap *store.Snapshot) (int, error) 
 			st.Logger.Error("resume the previous state after a failed import", "err", rerr)
 		}
 		return 0, &ecs.Error{Code: "Ecsd.BadRequest", Status: http.StatusBadRequest,
-			Message: "The snapshot could not be imported: " + strings.TrimPrefix(err.Error(), "sqlite: ")}
+			Message: "The snapshot could not be imported: " + strings.TrimPrefix(err.Error(), "import: ")}
 	}
 	if cs != nil {
 		if err := st.Clock.Restore(*cs); err != nil {

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 
 	ecs "github.com/ecsd-dev/ecsd"
@@ -97,6 +99,9 @@ type Node struct {
 	Out    io.Writer // where the start-up banner goes
 
 	DB *store.DB
+	// NodeID is the node's name among those sharing a database (and its
+	// River client's ID).
+	NodeID string
 	// Catalog is the catalogue in force, which seed documents may change
 	// at run time: every part of the node reads it. Overrides keeps the
 	// seed documents' flavor overrides that make it.
@@ -110,10 +115,13 @@ type Node struct {
 	Faults    *fault.Engine // fault injection, persistent in the store
 	// Clock is the clock of jobs and timestamps. Run sets it to VClock, the
 	// persistent virtual clock, unless a test set another one before.
-	Clock   ecs.Clock
-	VClock  *clock.Virtual
-	State   *control.State // run-time tenants, reset, seed and snapshots
-	started time.Time
+	Clock  ecs.Clock
+	VClock *clock.Virtual
+	// clockSaved is the clock state last saved or put in force.
+	clockSaved latest
+	cluster    *cluster       // the duties of a node on a shared database
+	State      *control.State // run-time tenants, reset, seed and snapshots
+	started    time.Time
 }
 
 // New returns a Node for cfg; Run starts it.
@@ -126,14 +134,17 @@ func New(cfg Config, logger *slog.Logger, out io.Writer) *Node {
 func (m *Node) Run(ctx context.Context) error {
 	cfg := m.Config
 	dataDir := cfg.DataDir
-	db, err := store.OpenSQLite(ctx, dataDir)
+	db, err := m.openStore(ctx)
 	if err != nil {
 		return err
 	}
 	m.DB = db
 	m.started = time.Now()
+	if m.NodeID = cfg.NodeID; m.NodeID == "" {
+		m.NodeID = defaultNodeID()
+	}
 	if m.Clock == nil {
-		if m.VClock, err = openClock(ctx, db, m.Logger); err != nil {
+		if m.VClock, err = m.openClock(ctx); err != nil {
 			return err
 		}
 		m.Clock = m.VClock
@@ -212,7 +223,7 @@ func (m *Node) Run(ctx context.Context) error {
 	if err := (&compute.Admin{Service: m.Service, Store: db, Driver: m.Driver}).RecoverDriver(ctx); err != nil {
 		return err
 	}
-	rescued, err := db.RescueInterruptedJobs(ctx)
+	rescued, err := m.recoverJobs(ctx)
 	if err != nil {
 		return err
 	}
@@ -245,9 +256,20 @@ func (m *Node) Run(ctx context.Context) error {
 		}
 	}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &worker.Worker[*riversqlite.Driver]{Runner: runner})
 	river.AddWorker(workers, &worker.WakeWorker{})
-	m.River, err = river.NewClient[*sql.Tx](worker.SQLiteDriver{Driver: riversqlite.New(db.SQL())}, &river.Config{
+	var riverDriver riverdriver.Driver[*sql.Tx]
+	if m.shared() {
+		// PostgreSQL through database/sql: no LISTEN/NOTIFY, so poll-only
+		// too; the client's ID is the node's, which the store's rescue of
+		// dead nodes' jobs relies on.
+		riverDriver = riverdatabasesql.New(db.SQL())
+		river.AddWorker(workers, &worker.Worker[*riverdatabasesql.Driver]{Runner: runner})
+	} else {
+		riverDriver = worker.SQLiteDriver{Driver: riversqlite.New(db.SQL())}
+		river.AddWorker(workers, &worker.Worker[*riversqlite.Driver]{Runner: runner})
+	}
+	m.River, err = river.NewClient(riverDriver, &river.Config{
+		ID:            m.NodeID,
 		Logger:        m.Logger.With("component", "river"),
 		Queues:        map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 100}},
 		Workers:       workers,
@@ -270,6 +292,9 @@ func (m *Node) Run(ctx context.Context) error {
 	if err := m.River.Start(ctx); err != nil {
 		return fmt.Errorf("river: start: %w", err)
 	}
+	if m.shared() {
+		m.startCluster(runner)
+	}
 
 	m.HTTP = httpapi.NewServer(httpapi.Services{
 		Servers: m.Service, Jobs: m.Service, Tenants: m.Service,
@@ -278,7 +303,7 @@ func (m *Node) Run(ctx context.Context) error {
 		Resources: m.Service, Identity: m.Service, Subscriptions: m.Service,
 	}, m.Logger)
 	m.Control = &control.Server{Token: cfg.AdminToken, Logger: m.Logger, Clock: m.VClock, History: m.Service, Health: m.health}
-	m.HTTP.Faults, m.HTTP.Sleep = m.Faults, m.Clock.Sleep
+	m.HTTP.Faults, m.HTTP.Sleep, m.HTTP.Unavailable = m.Faults, m.Clock.Sleep, store.IsUnavailable
 	control.RegisterFaults(m.Control, m.Faults)
 	m.State.Register(m.Control)
 	m.HTTP.Extra = map[string]http.Handler{"/_ecsd/": m.Control.Handler(), "/console/": (&console.Console{
@@ -287,7 +312,7 @@ func (m *Node) Run(ctx context.Context) error {
 	if err := m.HTTP.Open(cfg.Listen); err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	m.banner(dataDir)
+	m.banner()
 	return nil
 }
 
@@ -312,12 +337,13 @@ const clockSetting = "clock"
 
 // openClock returns the virtual clock as the store last saw it (a fresh
 // one on a new store), saving every change.
-func openClock(ctx context.Context, db *store.DB, logger *slog.Logger) (*clock.Virtual, error) {
+func (m *Node) openClock(ctx context.Context) (*clock.Virtual, error) {
 	c := clock.New(nil)
-	saved, err := db.Setting(ctx, clockSetting)
+	saved, err := m.DB.Setting(ctx, clockSetting)
 	if err != nil {
 		return nil, err
 	}
+	m.clockSaved.swap(saved)
 	if saved != "" {
 		var st clock.State
 		if err := json.Unmarshal([]byte(saved), &st); err != nil {
@@ -329,19 +355,18 @@ func openClock(ctx context.Context, db *store.DB, logger *slog.Logger) (*clock.V
 	}
 	c.OnChange(func(st clock.State) {
 		b, _ := json.Marshal(st)
-		if err := db.PutSetting(context.Background(), clockSetting, string(b)); err != nil {
-			logger.Error("save clock state", "err", err)
+		if !m.clockSaved.swap(string(b)) {
+			return // put in force from the store (another node's change)
+		}
+		if err := m.DB.PutSetting(context.Background(), clockSetting, string(b)); err != nil {
+			m.Logger.Error("save clock state", "err", err)
 		}
 	})
 	return c, nil
 }
 
 func (m *Node) health() control.Health {
-	store := "sqlite:" + m.DB.Path()
-	if m.DB.Path() == "" {
-		store = "sqlite:memory"
-	}
-	return control.Health{Ready: true, Version: m.Config.Version, Store: store, Driver: m.Driver.Name(),
+	return control.Health{Ready: true, Version: m.Config.Version, Store: m.storeName(), NodeID: m.NodeID, Driver: m.Driver.Name(),
 		Uptime: time.Since(m.started).Seconds(), Started: m.started.UTC().Format(time.RFC3339)}
 }
 
@@ -379,13 +404,12 @@ func (m *Node) storeEmpty(ctx context.Context) (bool, error) {
 	return m.DB.IsEmpty(ctx, tx)
 }
 
-func (m *Node) banner(dataDir string) {
-	store := "sqlite " + m.DB.Path()
-	if dataDir == "" {
-		store = "sqlite in memory (ephemeral)"
-	}
+func (m *Node) banner() {
 	fmt.Fprintf(m.Out, "ecsd %s listening on %s\n", m.Config.Version, m.HTTP.URL())
-	fmt.Fprintf(m.Out, "  store:   %s\n  driver:  %s\n  timing:  %s\n", store, m.Driver.Name(), m.Config.Timing)
+	fmt.Fprintf(m.Out, "  store:   %s\n  driver:  %s\n  timing:  %s\n", m.storeName(), m.Driver.Name(), m.Config.Timing)
+	if m.shared() {
+		fmt.Fprintf(m.Out, "  node:    %s (jobs of nodes silent for %s are taken over)\n", m.NodeID, m.nodeTimeout())
+	}
 	if m.Config.DevTenant && len(m.Config.Tenants) > 0 {
 		t := m.Config.Tenants[0].Tenant
 		fmt.Fprintf(m.Out, "development tenant (do not use beyond loopback):\n")
@@ -408,6 +432,10 @@ func (m *Node) Close() error {
 	if m.River != nil {
 		errs = append(errs, m.River.StopAndCancel(ctx))
 		m.River = nil
+	}
+	if m.cluster != nil {
+		errs = append(errs, m.cluster.close(ctx))
+		m.cluster = nil
 	}
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())

@@ -112,7 +112,7 @@ func (r *Runner) Run(ctx context.Context, jobID string, giveUp bool, complete Co
 	if job.Done() {
 		return nil
 	}
-	r.adopt(ctx, srv)
+	r.adopt(ctx, job, srv)
 	p, err := r.plan(job, srv)
 	if err != nil {
 		// The job cannot run at all: fail it and release its server.
@@ -153,19 +153,25 @@ func (r *Runner) Run(ctx context.Context, jobID string, giveUp bool, complete Co
 	return r.end(ctx, job, p, f, complete, cur)
 }
 
-// adopt makes a driver whose machines live only in its process (sim) aware
-// of srv's machine when it does not know it: on a database shared by several
-// nodes, another node may have created the machine, or run its last job.
+// adopt gives a driver whose machines live only in its process (sim) the
+// machine of srv as the store has it, when the job has not started yet or
+// the driver does not know the machine. The store is the truth of such
+// machines: on a database shared by several nodes, another node may have
+// created the machine or run its last jobs, and what this process
+// remembers of it may be stale. (A job that resumes keeps what the driver
+// knows: its earlier phases may have changed the machine already.)
 // Drivers with persistent machines find them themselves (Recover at start).
-func (r *Runner) adopt(ctx context.Context, srv *ecs.Server) {
+func (r *Runner) adopt(ctx context.Context, job *ecs.Job, srv *ecs.Server) {
 	if srv == nil || r.Driver.Capabilities().Persistent {
 		return
 	}
 	if srv.VMState == ecs.VMBuilding && srv.PowerState == ecs.PowerNoState {
 		return // never spawned: its create job spawns it
 	}
-	if _, err := r.Driver.Inspect(ctx, srv.ID); !errors.Is(err, driver.ErrNotFound) {
-		return
+	if job.Phase != "" {
+		if _, err := r.Driver.Inspect(ctx, srv.ID); !errors.Is(err, driver.ErrNotFound) {
+			return
+		}
 	}
 	if inst, ok := compute.InstanceOf(r.Flavors, srv); ok {
 		if err := r.Driver.Recover(ctx, []driver.Instance{inst}); err != nil {
@@ -488,6 +494,17 @@ func (rs *runs) track(ctx context.Context, jobID string) (context.Context, func(
 		}
 		return err
 	}
+}
+
+// Running returns the IDs of the jobs this runner is working now.
+func (r *Runner) Running() []string {
+	r.running.mu.Lock()
+	defer r.running.mu.Unlock()
+	ids := make([]string, 0, len(r.running.runs))
+	for id := range r.running.runs {
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 // Abandon stops the runs of the given jobs, whose rows were removed, and

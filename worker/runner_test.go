@@ -983,3 +983,42 @@ func TestUnrunnableResizeReleasesServer(t *testing.T) {
 			"reservation %q stay with no live job", s.TaskState, s.ResizeFlavorID)
 	}
 }
+
+// Several nodes share a database; the simulated machines live in each
+// node's process. A node runs the jobs of machines another node created
+// (unknown to its driver) or changed since (stale in its driver): it takes
+// the machine as the store has it.
+func TestAdoptMachinesOfOtherNodes(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	unknown := b.createServer(t, "s6.small.1")
+	stale := b.createServer(t, "s6.small.1")
+	// The other node: a runner with its own driver, which knows neither.
+	other := sim.New(sim.Options{})
+	otherRunner := &worker.Runner{Store: b.db, Driver: other, Flavors: cat, Clock: ecs.RealClock{}, Timing: worker.Timing{}, Logger: discard}
+	run := func(r *worker.Runner, jobID string) *ecs.Job {
+		t.Helper()
+		for _, sub := range b.job(t, jobID).SubJobs {
+			if err := r.Run(t.Context(), sub.ID, false, nil); err != nil {
+				t.Fatalf("Run(%s): %v", sub.ID, err)
+			}
+		}
+		return b.job(t, jobID)
+	}
+	// The other node stops the first server, which its driver never saw.
+	requireEnded(t, run(otherRunner, b.act(t, ecs.ActionStop, false, unknown)), ecs.JobSuccess, "")
+	if st, err := other.Inspect(t.Context(), unknown); err != nil || st.Power != driver.PowerStopped {
+		t.Errorf("other node's machine = %+v, %v; want stopped", st, err)
+	}
+	// The other node learns of the second server while it runs, then this
+	// node stops it: the other node's knowledge is stale when it reboots
+	// it after a start (a reboot of a machine it believes stopped fails).
+	requireEnded(t, run(otherRunner, b.act(t, ecs.ActionReboot, false, stale)), ecs.JobSuccess, "")
+	requireEnded(t, run(b.runner, b.act(t, ecs.ActionStop, false, stale)), ecs.JobSuccess, "")
+	requireEnded(t, run(b.runner, b.act(t, ecs.ActionStart, false, stale)), ecs.JobSuccess, "")
+	if st, _ := other.Inspect(t.Context(), stale); st.Power != driver.PowerRunning {
+		t.Fatalf("test set-up: the other node's machine is %s, want running (its view before the stop)", st.Power)
+	}
+	requireEnded(t, run(otherRunner, b.act(t, ecs.ActionStop, false, stale)), ecs.JobSuccess, "")
+	requireServerState(t, b.server(t, stale), ecs.StatusShutoff, ecs.PowerShutdown, "s6.small.1")
+}

@@ -51,22 +51,31 @@ var listenLine = regexp.MustCompile(`listening on (http://\S+)`)
 // for its banner.
 func startProcess(t *testing.T, dataDir string, args ...string) *process {
 	t.Helper()
-	bin, err := buildOnce()
+	p, err := launch(t, dataDir, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+// launch is startProcess for any goroutine: it returns its error.
+func launch(t *testing.T, dataDir string, args ...string) (*process, error) {
+	bin, err := buildOnce()
+	if err != nil {
+		return nil, err
+	}
 	logf, err := os.OpenFile(filepath.Join(dataDir, "..", filepath.Base(dataDir)+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	cmd := exec.Command(bin, append([]string{"--data", dataDir, "--listen", "127.0.0.1:0"}, args...)...)
 	cmd.Stderr = logf
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	p := &process{cmd: cmd, log: logf}
 	t.Cleanup(func() {
@@ -86,9 +95,10 @@ func startProcess(t *testing.T, dataDir string, args ...string) *process {
 	select {
 	case p.url = <-found:
 	case <-time.After(30 * time.Second):
-		t.Fatalf("ecsd did not start; see %s", logf.Name())
+		log, _ := os.ReadFile(logf.Name())
+		return nil, fmt.Errorf("ecsd did not start within 30 s; its log:\n%s", log)
 	}
-	return p
+	return p, nil
 }
 
 // control sends a control-API request with a JSON body and decodes the
