@@ -24,7 +24,6 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ecs/v2/model"
 
 	ecs "github.com/ecsd-dev/ecsd"
-	"github.com/ecsd-dev/ecsd/compute"
 	"github.com/ecsd-dev/ecsd/store/storetest"
 )
 
@@ -89,18 +88,7 @@ func startCluster(t *testing.T, n int, url string) []*process {
 // createStopped creates n stopped s6.small.1 servers through c.
 func createStopped(t *testing.T, c *ecssdk.EcsClient, n int) []string {
 	t.Helper()
-	create, err := c.CreatePostPaidServers(&model.CreatePostPaidServersRequest{Body: &model.CreatePostPaidServersRequestBody{
-		Server: &model.PostPaidServer{
-			Name: "cluster", ImageRef: "abe65701-8a26-40ec-b381-c10498ca3745", FlavorRef: "s6.small.1",
-			Vpcid:      compute.DerivedUUID(ecs.DevTenant.ProjectID + "/vpc"),
-			Nics:       []model.PostPaidServerNic{{SubnetId: ptr(compute.DerivedUUID(ecs.DevTenant.ProjectID + "/subnet"))}},
-			RootVolume: &model.PostPaidServerRootVolume{Volumetype: model.GetPostPaidServerRootVolumeVolumetypeEnum().SSD},
-			Count:      ptr(int32(n)),
-		},
-	}})
-	if err != nil {
-		t.Fatalf("create: %v", err)
-	}
+	create := createServers(t, c, "cluster", "s6.small.1", n)
 	if job := pollJob(t, c, *create.JobId, ended); job.Status.Value() != "SUCCESS" {
 		t.Fatalf("create job: %v", job.Status.Value())
 	}
@@ -202,32 +190,7 @@ func TestClusterSurvivesNodeKill(t *testing.T) {
 		return
 	}
 
-	for s, id := range ids {
-		want := "s6.small.1"
-		for _, r := range records[s] {
-			if r.status == "SUCCESS" {
-				want = r.target
-			}
-		}
-		srv, err := live().ShowServer(&model.ShowServerRequest{ServerId: id})
-		if err != nil {
-			t.Fatalf("show %s: %v", id, err)
-		}
-		if srv.Server.Flavor.Id != want || srv.Server.Status != "SHUTOFF" || srv.Server.OSEXTSTStaskState != "" {
-			t.Errorf("server %d: flavor %s, status %s, task %q; want %s, SHUTOFF, no task (jobs %+v)",
-				s, srv.Server.Flavor.Id, srv.Server.Status, srv.Server.OSEXTSTStaskState, want, records[s])
-		}
-		// Every resize the history shows is one the test knows of.
-		known := map[string]bool{}
-		for _, r := range records[s] {
-			known[r.job] = true
-		}
-		for _, a := range history(t, nodes[pick()], id) {
-			if a.Action == "resize" && !known[a.JobID] {
-				t.Errorf("server %d: resize job %s accepted but never seen by its client", s, a.JobID)
-			}
-		}
-	}
+	checkServers(t, nodes, live, ids, records)
 	if got := accepted.Load(); got != servers*rounds {
 		t.Errorf("%d resizes accepted, want %d", got, servers*rounds)
 	}
@@ -266,16 +229,7 @@ func resizeOnce(t *testing.T, nodes []*process, live func() *ecssdk.EcsClient, p
 			return resizeRecord{}, false
 		default:
 			// The node died: did it accept the request first?
-			known := map[string]bool{}
-			for _, r := range seen {
-				known[r.job] = true
-			}
-			for _, a := range history(t, nodes[pick()], id) {
-				if a.Action == "resize" && !known[a.JobID] {
-					job = a.JobID
-				}
-			}
-			if job == "" {
+			if job = unknownResize(nodes, id, seen); job == "" {
 				continue
 			}
 		}
@@ -303,24 +257,6 @@ func waitJob(t *testing.T, live func() *ecssdk.EcsClient, job string, onErr func
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// history returns server id's actions from node p's control API.
-func history(t *testing.T, p *process, id string) []struct {
-	Action string `json:"action"`
-	JobID  string `json:"job_id"`
-	Result string `json:"result"`
-} {
-	t.Helper()
-	var out struct {
-		Actions []struct {
-			Action string `json:"action"`
-			JobID  string `json:"job_id"`
-			Result string `json:"result"`
-		} `json:"actions"`
-	}
-	p.control(t, http.MethodGet, "/_ecsd/servers/"+id+"/history?project_id="+ecs.DevTenant.ProjectID, "", &out)
-	return out.Actions
 }
 
 // runningOn counts the River jobs that node is working.
@@ -545,6 +481,14 @@ func TestClusterSurvivesDatabaseOutage(t *testing.T) {
 	if t.Failed() {
 		return
 	}
+	checkServers(t, nodes, live, ids, records)
+}
+
+// checkServers checks that every server's flavor agrees with its last job
+// (records, by server), that it is stopped with no task, and that its
+// history shows no resize the test does not know of.
+func checkServers(t *testing.T, nodes []*process, live func() *ecssdk.EcsClient, ids []string, records [][]resizeRecord) {
+	t.Helper()
 	for s, id := range ids {
 		want := "s6.small.1"
 		for _, r := range records[s] {
@@ -559,6 +503,9 @@ func TestClusterSurvivesDatabaseOutage(t *testing.T) {
 		if srv.Server.Flavor.Id != want || srv.Server.Status != "SHUTOFF" || srv.Server.OSEXTSTStaskState != "" {
 			t.Errorf("server %d: flavor %s, status %s, task %q; want %s, SHUTOFF, no task (jobs %+v)",
 				s, srv.Server.Flavor.Id, srv.Server.Status, srv.Server.OSEXTSTStaskState, want, records[s])
+		}
+		if job := unknownResize(nodes, id, records[s]); job != "" {
+			t.Errorf("server %d: resize job %s accepted but never seen by its client", s, job)
 		}
 	}
 }

@@ -179,6 +179,26 @@ func (p *process) terminate(t *testing.T) {
 	}
 }
 
+// createServers has n pay-per-use servers of flavor created in the
+// development tenant's default network and returns the answer (the job
+// runs on).
+func createServers(t *testing.T, c *ecssdk.EcsClient, name, flavor string, n int) *model.CreatePostPaidServersResponse {
+	t.Helper()
+	create, err := c.CreatePostPaidServers(&model.CreatePostPaidServersRequest{Body: &model.CreatePostPaidServersRequestBody{
+		Server: &model.PostPaidServer{
+			Name: name, ImageRef: "abe65701-8a26-40ec-b381-c10498ca3745", FlavorRef: flavor,
+			Vpcid:      compute.DerivedUUID(ecs.DevTenant.ProjectID + "/vpc"),
+			Nics:       []model.PostPaidServerNic{{SubnetId: ptr(compute.DerivedUUID(ecs.DevTenant.ProjectID + "/subnet"))}},
+			RootVolume: &model.PostPaidServerRootVolume{Volumetype: model.GetPostPaidServerRootVolumeVolumetypeEnum().SSD},
+			Count:      ptr(int32(n)),
+		},
+	}})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	return create
+}
+
 func sdkClient(url string) *ecssdk.EcsClient {
 	t := ecs.DevTenant
 	auth := basic.NewCredentialsBuilder().WithAk(t.AccessKey).WithSk(t.SecretKey).WithProjectId(t.ProjectID).Build()
@@ -263,18 +283,7 @@ func TestKillDuringJobs(t *testing.T) {
 	c := sdkClient(p.url)
 
 	const n = 6
-	create, err := c.CreatePostPaidServers(&model.CreatePostPaidServersRequest{Body: &model.CreatePostPaidServersRequestBody{
-		Server: &model.PostPaidServer{
-			Name: "crash", ImageRef: "abe65701-8a26-40ec-b381-c10498ca3745", FlavorRef: "s6.large.2",
-			Vpcid:      compute.DerivedUUID(ecs.DevTenant.ProjectID + "/vpc"),
-			Nics:       []model.PostPaidServerNic{{SubnetId: ptr(compute.DerivedUUID(ecs.DevTenant.ProjectID + "/subnet"))}},
-			RootVolume: &model.PostPaidServerRootVolume{Volumetype: model.GetPostPaidServerRootVolumeVolumetypeEnum().SSD},
-			Count:      ptr(int32(n)),
-		},
-	}})
-	if err != nil {
-		t.Fatalf("create: %v", err)
-	}
+	create := createServers(t, c, "crash", "s6.large.2", n)
 	ids := *create.ServerIds
 	// Kill in the middle of the create job. The clock is paused first, so
 	// that the kill surely lands while jobs wait inside a phase; the
@@ -377,17 +386,7 @@ func TestGracefulShutdownKeepsJobs(t *testing.T) {
 	cfg := slowConfig(t, root)
 	p := startProcess(t, data, "--config", cfg)
 	c := sdkClient(p.url)
-	create, err := c.CreatePostPaidServers(&model.CreatePostPaidServersRequest{Body: &model.CreatePostPaidServersRequestBody{
-		Server: &model.PostPaidServer{
-			Name: "term", ImageRef: "abe65701-8a26-40ec-b381-c10498ca3745", FlavorRef: "s6.large.2",
-			Vpcid:      compute.DerivedUUID(ecs.DevTenant.ProjectID + "/vpc"),
-			Nics:       []model.PostPaidServerNic{{SubnetId: ptr(compute.DerivedUUID(ecs.DevTenant.ProjectID + "/subnet"))}},
-			RootVolume: &model.PostPaidServerRootVolume{Volumetype: model.GetPostPaidServerRootVolumeVolumetypeEnum().SSD},
-		},
-	}})
-	if err != nil {
-		t.Fatalf("create: %v", err)
-	}
+	create := createServers(t, c, "term", "s6.large.2", 1)
 	pollJob(t, c, *create.JobId, ended)
 	id := (*create.ServerIds)[0]
 	resp, err := c.ResizePostPaidServer(&model.ResizePostPaidServerRequest{ServerId: id,
