@@ -239,6 +239,18 @@ type ServerFilter struct {
 	Limit  int     // 0 = no limit
 }
 
+// ServerGroup counts the live servers that hold the same resources: what
+// quota and capacity checks add up, without reading every server. Fields a
+// grouping does not use are empty.
+type ServerGroup struct {
+	HostID         string // the host it runs on (capacity)
+	FlavorID       string
+	ChargingMode   string // (quota)
+	ResizeFlavorID string // the target of a resize in progress, or ""
+	ResizeHostID   string // the host that resize reserves, or "" (capacity)
+	Count          int
+}
+
 // ServerService creates, reads and changes servers. Every mutating method
 // commits the state change and the job that carries it in one transaction and
 // returns the job's ID.

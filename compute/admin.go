@@ -96,7 +96,7 @@ type TenantInfo struct {
 // Tenants lists every tenant, oldest first.
 func (a *Admin) Tenants(ctx context.Context) ([]TenantInfo, error) {
 	var out []TenantInfo
-	err := a.Service.inTx(ctx, func(tx *sql.Tx) error {
+	err := a.Service.inReadTx(ctx, func(tx *sql.Tx) error {
 		ts, qs, err := a.Store.Tenants(ctx, tx)
 		if err != nil {
 			return err
@@ -117,7 +117,7 @@ func (a *Admin) Tenants(ctx context.Context) ([]TenantInfo, error) {
 // TenantExists reports whether a project has a tenant.
 func (a *Admin) TenantExists(ctx context.Context, projectID string) (bool, error) {
 	ok := false
-	err := a.Service.inTx(ctx, func(tx *sql.Tx) error {
+	err := a.Service.inReadTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		ok, err = a.tenantExists(ctx, tx, projectID)
 		return err
@@ -366,7 +366,7 @@ func (a *Admin) logger() *slog.Logger {
 // Empty reports whether the store has never held a server or a job.
 func (a *Admin) Empty(ctx context.Context) (bool, error) {
 	empty := false
-	err := a.Service.inTx(ctx, func(tx *sql.Tx) error {
+	err := a.Service.inReadTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		empty, err = a.Store.IsEmpty(ctx, tx)
 		return err
@@ -423,7 +423,7 @@ func (a *Admin) Resume(ctx context.Context) (int, error) {
 // driver.
 func (a *Admin) RecoverDriver(ctx context.Context) error {
 	var servers []*ecs.Server
-	err := a.Service.inTx(ctx, func(tx *sql.Tx) error {
+	err := a.Service.inReadTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		servers, err = a.Store.AllServers(ctx, tx)
 		return err

@@ -42,35 +42,35 @@ func (s *Service) usageInAZ(ctx context.Context, tx *sql.Tx, az string) ([]*host
 		byID[h.ID] = u
 		out = append(out, u)
 	}
-	servers, err := s.Store.ServersInAZ(ctx, tx, az)
+	groups, err := s.Store.HostUsage(ctx, tx, az)
 	if err != nil {
 		return nil, err
 	}
-	for _, srv := range servers {
-		cur, ok := s.Catalog.Flavor(srv.FlavorID)
+	for _, g := range groups {
+		cur, ok := s.Catalog.Flavor(g.FlavorID)
 		if !ok {
 			continue
 		}
-		if u := byID[srv.HostID]; u != nil {
-			u.vcpus += cur.VCPUs
-			u.ramMB += cur.RAMMB
+		if u := byID[g.HostID]; u != nil {
+			u.vcpus += g.Count * cur.VCPUs
+			u.ramMB += g.Count * cur.RAMMB
 		}
-		if srv.ResizeFlavorID == "" {
+		if g.ResizeFlavorID == "" {
 			continue
 		}
-		next, ok := s.Catalog.Flavor(srv.ResizeFlavorID)
+		next, ok := s.Catalog.Flavor(g.ResizeFlavorID)
 		if !ok {
 			continue
 		}
-		u := byID[srv.ResizeHostID]
+		u := byID[g.ResizeHostID]
 		switch {
 		case u == nil:
-		case srv.ResizeHostID == srv.HostID:
-			u.vcpus += max(0, next.VCPUs-cur.VCPUs)
-			u.ramMB += max(0, next.RAMMB-cur.RAMMB)
+		case g.ResizeHostID == g.HostID:
+			u.vcpus += g.Count * max(0, next.VCPUs-cur.VCPUs)
+			u.ramMB += g.Count * max(0, next.RAMMB-cur.RAMMB)
 		default:
-			u.vcpus += next.VCPUs
-			u.ramMB += next.RAMMB
+			u.vcpus += g.Count * next.VCPUs
+			u.ramMB += g.Count * next.RAMMB
 		}
 	}
 	return out, nil

@@ -21,7 +21,13 @@ import (
 // Store is the persistence compute needs. Methods that take a *sql.Tx run in
 // the caller's transaction.
 type Store interface {
+	// BeginTx starts a read-write transaction; ecsd's read-write
+	// transactions run one at a time.
 	BeginTx(ctx context.Context) (*sql.Tx, error)
+	// BeginReadTx starts a read-only transaction, which does not wait for
+	// the writers: it sees everything committed before it began, and
+	// writing in it fails.
+	BeginReadTx(ctx context.Context) (*sql.Tx, error)
 
 	InsertServer(ctx context.Context, tx *sql.Tx, s *ecs.Server) error
 	UpdateServer(ctx context.Context, tx *sql.Tx, s *ecs.Server) error
@@ -29,7 +35,12 @@ type Store interface {
 	ServerByID(ctx context.Context, tx *sql.Tx, projectID, id string) (*ecs.Server, error)
 	FindServers(ctx context.Context, tx *sql.Tx, f ecs.ServerFilter) ([]*ecs.Server, int, error)
 	ServersInProject(ctx context.Context, tx *sql.Tx, projectID string) ([]*ecs.Server, error)
-	ServersInAZ(ctx context.Context, tx *sql.Tx, az string) ([]*ecs.Server, error)
+	// ProjectUsage counts a project's live servers by flavor, resize
+	// target and charging mode (quota).
+	ProjectUsage(ctx context.Context, tx *sql.Tx, projectID string) ([]ecs.ServerGroup, error)
+	// HostUsage counts an AZ's live servers by host, flavor, resize target
+	// and resize host (capacity).
+	HostUsage(ctx context.Context, tx *sql.Tx, az string) ([]ecs.ServerGroup, error)
 	BusyServers(ctx context.Context, tx *sql.Tx) ([]*ecs.Server, error)
 
 	InsertJob(ctx context.Context, tx *sql.Tx, j *ecs.Job) error
@@ -157,6 +168,36 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 func inTxValue[T any](ctx context.Context, s *Service, fn func(tx *sql.Tx) (T, error)) (T, error) {
 	var v T
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		v, err = fn(tx)
+		return err
+	})
+	return v, err
+}
+
+// inReadTx runs fn, which only reads, in a read-only transaction
+// (Store.BeginReadTx): it does not queue behind the writers, and sees what
+// committed before it began, so a read that follows a write of the same
+// request (its transaction committed) sees it.
+func (s *Service) inReadTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.Store.BeginReadTx(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// inReadTxValue is inReadTx returning fn's value.
+func inReadTxValue[T any](ctx context.Context, s *Service, fn func(tx *sql.Tx) (T, error)) (T, error) {
+	var v T
+	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		v, err = fn(tx)
 		return err

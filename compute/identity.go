@@ -115,7 +115,7 @@ func (s *Service) FindTenantByToken(ctx context.Context, value string) (*ecs.Ten
 	}
 	var tok *ecs.Token
 	var tenant *ecs.Tenant
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		if tok, err = s.Store.TokenByID(ctx, tx, value); err != nil {
 			return err

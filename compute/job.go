@@ -114,7 +114,7 @@ func (s *Service) recordAction(ctx context.Context, tx *sql.Tx, j *ecs.Job) erro
 // ServerActions returns the history of a server of the project (also after
 // it was deleted), oldest first.
 func (s *Service) ServerActions(ctx context.Context, projectID, serverID string) ([]*ecs.Action, error) {
-	return inTxValue(ctx, s, func(tx *sql.Tx) ([]*ecs.Action, error) {
+	return inReadTxValue(ctx, s, func(tx *sql.Tx) ([]*ecs.Action, error) {
 		return s.Store.Actions(ctx, tx, projectID, serverID)
 	})
 }
@@ -124,7 +124,7 @@ func (s *Service) ServerActions(ctx context.Context, projectID, serverID string)
 func (s *Service) JobPhases(ctx context.Context, projectID, jobID string) (*ecs.Job, map[string][]*ecs.PhaseEvent, error) {
 	var job *ecs.Job
 	phases := map[string][]*ecs.PhaseEvent{}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		if job, err = s.Store.JobByID(ctx, tx, projectID, jobID); err != nil {
 			return err

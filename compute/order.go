@@ -234,7 +234,7 @@ func (s *Service) checkNoPendingOrder(ctx context.Context, tx *sql.Tx, srv *ecs.
 // FindOrder implements ecs.OrderService.
 func (s *Service) FindOrder(ctx context.Context, projectID, orderID string) (*ecs.Order, error) {
 	var o *ecs.Order
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		o, err = s.orders().OrderByID(ctx, tx, projectID, orderID)
 		if err == nil && o == nil {

@@ -320,7 +320,7 @@ func newMAC() string {
 
 // FindServerByID implements ecs.ServerService.
 func (s *Service) FindServerByID(ctx context.Context, projectID, id string) (*ecs.Server, error) {
-	return inTxValue(ctx, s, func(tx *sql.Tx) (*ecs.Server, error) {
+	return inReadTxValue(ctx, s, func(tx *sql.Tx) (*ecs.Server, error) {
 		return s.Store.ServerByID(ctx, tx, projectID, id)
 	})
 }
@@ -329,7 +329,7 @@ func (s *Service) FindServerByID(ctx context.Context, projectID, id string) (*ec
 func (s *Service) FindServers(ctx context.Context, f ecs.ServerFilter) ([]*ecs.Server, int, error) {
 	var out []*ecs.Server
 	var n int
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		out, n, err = s.Store.FindServers(ctx, tx, f)
 		return err

@@ -13,7 +13,7 @@ var _ ecs.SubscriptionService = (*Service)(nil)
 // FindSubscriptions implements ecs.SubscriptionService.
 func (s *Service) FindSubscriptions(ctx context.Context, f ecs.SubscriptionFilter) ([]*ecs.Subscription, int, error) {
 	var all []*ecs.Subscription
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
 		servers, err := s.Store.ServersInProject(ctx, tx, f.ProjectID)
 		if err != nil {
 			return err

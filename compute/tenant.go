@@ -50,7 +50,7 @@ func (s *Service) SetHosts(ctx context.Context, hosts []ecs.Host) error {
 // FindTenantByAccessKey implements ecs.TenantService.
 func (s *Service) FindTenantByAccessKey(ctx context.Context, ak string) (*ecs.Tenant, error) {
 	var t *ecs.Tenant
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		t, _, err = s.Store.TenantByAccessKey(ctx, tx, ak)
 		return err
@@ -63,7 +63,7 @@ func (s *Service) FindTenantByAccessKey(ctx context.Context, ak string) (*ecs.Te
 
 // Limits implements ecs.TenantService.
 func (s *Service) Limits(ctx context.Context, projectID string) (*ecs.Limits, error) {
-	return inTxValue(ctx, s, func(tx *sql.Tx) (*ecs.Limits, error) {
+	return inReadTxValue(ctx, s, func(tx *sql.Tx) (*ecs.Limits, error) {
 		return s.limits(ctx, tx, projectID)
 	})
 }
@@ -73,7 +73,7 @@ func (s *Service) limits(ctx context.Context, tx *sql.Tx, projectID string) (*ec
 	if err != nil {
 		return nil, fmt.Errorf("limits of %s: %w", projectID, err)
 	}
-	servers, err := s.Store.ServersInProject(ctx, tx, projectID)
+	groups, err := s.Store.ProjectUsage(ctx, tx, projectID)
 	if err != nil {
 		return nil, err
 	}
@@ -82,30 +82,30 @@ func (s *Service) limits(ctx context.Context, tx *sql.Tx, projectID string) (*ec
 		return nil, err
 	}
 	l := &ecs.Limits{Quota: q, SecurityGroupsUsed: len(sgs)}
-	for _, srv := range servers {
-		cpus, ram := s.reservedShape(srv)
-		if srv.ChargingMode == ecs.ChargingSpot {
-			l.SpotInstancesUsed++
-			l.SpotCoresUsed += cpus
-			l.SpotRAMUsedMB += ram
+	for _, g := range groups {
+		cpus, ram := s.reservedShape(g.FlavorID, g.ResizeFlavorID)
+		if g.ChargingMode == ecs.ChargingSpot {
+			l.SpotInstancesUsed += g.Count
+			l.SpotCoresUsed += g.Count * cpus
+			l.SpotRAMUsedMB += g.Count * ram
 			continue
 		}
-		l.InstancesUsed++
-		l.CoresUsed += cpus
-		l.RAMUsedMB += ram
+		l.InstancesUsed += g.Count
+		l.CoresUsed += g.Count * cpus
+		l.RAMUsedMB += g.Count * ram
 	}
 	return l, nil
 }
 
-// reservedShape is what a server holds against quota and capacity: its
-// flavor, or the larger of its flavor and its resize target while a resize
-// is in progress.
-func (s *Service) reservedShape(srv *ecs.Server) (vcpus, ramMB int) {
-	if f, ok := s.Catalog.Flavor(srv.FlavorID); ok {
+// reservedShape is what a server of flavorID holds against quota and
+// capacity: its flavor, or the larger of its flavor and its resize target
+// (resizeFlavorID) while a resize is in progress.
+func (s *Service) reservedShape(flavorID, resizeFlavorID string) (vcpus, ramMB int) {
+	if f, ok := s.Catalog.Flavor(flavorID); ok {
 		vcpus, ramMB = f.VCPUs, f.RAMMB
 	}
-	if srv.ResizeFlavorID != "" {
-		if f, ok := s.Catalog.Flavor(srv.ResizeFlavorID); ok {
+	if resizeFlavorID != "" {
+		if f, ok := s.Catalog.Flavor(resizeFlavorID); ok {
 			vcpus, ramMB = max(vcpus, f.VCPUs), max(ramMB, f.RAMMB)
 		}
 	}
@@ -114,7 +114,7 @@ func (s *Service) reservedShape(srv *ecs.Server) (vcpus, ramMB int) {
 
 // FindJobByID implements ecs.JobService.
 func (s *Service) FindJobByID(ctx context.Context, projectID, id string) (*ecs.Job, error) {
-	return inTxValue(ctx, s, func(tx *sql.Tx) (*ecs.Job, error) {
+	return inReadTxValue(ctx, s, func(tx *sql.Tx) (*ecs.Job, error) {
 		return s.Store.JobByID(ctx, tx, projectID, id)
 	})
 }
@@ -150,21 +150,21 @@ func (s *Service) FindFlavorByID(ctx context.Context, id string) (*ecs.Flavor, e
 
 // FindVPCs implements ecs.NetworkService.
 func (s *Service) FindVPCs(ctx context.Context, projectID string) ([]*ecs.VPC, error) {
-	return inTxValue(ctx, s, func(tx *sql.Tx) ([]*ecs.VPC, error) {
+	return inReadTxValue(ctx, s, func(tx *sql.Tx) ([]*ecs.VPC, error) {
 		return s.Store.VPCs(ctx, tx, projectID)
 	})
 }
 
 // FindSubnets implements ecs.NetworkService.
 func (s *Service) FindSubnets(ctx context.Context, projectID, vpcID string) ([]*ecs.Subnet, error) {
-	return inTxValue(ctx, s, func(tx *sql.Tx) ([]*ecs.Subnet, error) {
+	return inReadTxValue(ctx, s, func(tx *sql.Tx) ([]*ecs.Subnet, error) {
 		return s.Store.Subnets(ctx, tx, projectID, vpcID)
 	})
 }
 
 // FindSecurityGroups implements ecs.NetworkService.
 func (s *Service) FindSecurityGroups(ctx context.Context, projectID string) ([]*ecs.SecurityGroup, error) {
-	return inTxValue(ctx, s, func(tx *sql.Tx) ([]*ecs.SecurityGroup, error) {
+	return inReadTxValue(ctx, s, func(tx *sql.Tx) ([]*ecs.SecurityGroup, error) {
 		return s.Store.SecurityGroups(ctx, tx, projectID)
 	})
 }

@@ -62,7 +62,7 @@ func (s *Service) insertServerResources(ctx context.Context, tx *sql.Tx, srv *ec
 
 // FindVolumeByID implements ecs.ResourceService.
 func (s *Service) FindVolumeByID(ctx context.Context, projectID, id string) (*ecs.Volume, error) {
-	return inTxValue(ctx, s, func(tx *sql.Tx) (*ecs.Volume, error) {
+	return inReadTxValue(ctx, s, func(tx *sql.Tx) (*ecs.Volume, error) {
 		return s.Store.VolumeByID(ctx, tx, projectID, id)
 	})
 }
@@ -70,7 +70,7 @@ func (s *Service) FindVolumeByID(ctx context.Context, projectID, id string) (*ec
 // ServerVolumes implements ecs.ResourceService.
 func (s *Service) ServerVolumes(ctx context.Context, projectID, serverID string) ([]*ecs.Volume, error) {
 	var out []*ecs.Volume
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
 		if _, err := s.Store.ServerByID(ctx, tx, projectID, serverID); err != nil {
 			return err
 		}
@@ -84,7 +84,7 @@ func (s *Service) ServerVolumes(ctx context.Context, projectID, serverID string)
 // VolumesOfServers implements ecs.ResourceService: one query for a page of
 // servers.
 func (s *Service) VolumesOfServers(ctx context.Context, projectID string, serverIDs []string) (map[string][]*ecs.Volume, error) {
-	return inTxValue(ctx, s, func(tx *sql.Tx) (map[string][]*ecs.Volume, error) {
+	return inReadTxValue(ctx, s, func(tx *sql.Tx) (map[string][]*ecs.Volume, error) {
 		return s.Store.VolumesOfServers(ctx, tx, projectID, serverIDs)
 	})
 }
@@ -103,7 +103,7 @@ func (s *Service) FindPortByID(ctx context.Context, projectID, id string) (*ecs.
 
 // FindPorts implements ecs.ResourceService.
 func (s *Service) FindPorts(ctx context.Context, f ecs.PortFilter) ([]*ecs.Port, error) {
-	return inTxValue(ctx, s, func(tx *sql.Tx) ([]*ecs.Port, error) {
+	return inReadTxValue(ctx, s, func(tx *sql.Tx) ([]*ecs.Port, error) {
 		return s.Store.FindPorts(ctx, tx, f)
 	})
 }
@@ -112,7 +112,7 @@ func (s *Service) FindPorts(ctx context.Context, f ecs.PortFilter) ([]*ecs.Port,
 // Ecs.0038 with HTTP 404.
 func (s *Service) FindSubnetByID(ctx context.Context, projectID, id string) (*ecs.Subnet, error) {
 	var sn *ecs.Subnet
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		sn, err = s.Store.SubnetByID(ctx, tx, projectID, id)
 		return err

@@ -219,9 +219,14 @@ func (m *Node) Run(ctx context.Context) error {
 		return err
 	}
 	// The driver learns of the machines the store knows, so that a
-	// restarted ecsd keeps operating them.
-	if err := (&compute.Admin{Service: m.Service, Store: db, Driver: m.Driver}).RecoverDriver(ctx); err != nil {
-		return err
+	// restarted ecsd keeps operating them. A driver whose machines live
+	// only in this process (sim) is told of each one when a job first acts
+	// on it (worker.Runner adopts it from the store), so that start-up
+	// does not read every server.
+	if m.Driver.Capabilities().Persistent {
+		if err := (&compute.Admin{Service: m.Service, Store: db, Driver: m.Driver}).RecoverDriver(ctx); err != nil {
+			return err
+		}
 	}
 	rescued, err := m.recoverJobs(ctx)
 	if err != nil {

@@ -89,7 +89,7 @@ func OpenPostgres(ctx context.Context, url string, opts PostgresOptions) (*DB, e
 	db.SetMaxIdleConns(maxIdle)
 	db.SetConnMaxLifetime(lifetime)
 	db.SetConnMaxIdleTime(idle)
-	d := &DB{db: db, dialect: postgresDialect}
+	d := &DB{db: db, dialect: postgresDialect, reader: db}
 	if err := d.migratePostgres(ctx); err != nil {
 		db.Close()
 		return nil, err

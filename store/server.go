@@ -191,6 +191,48 @@ func (d *DB) ServersInAZ(ctx context.Context, tx *sql.Tx, az string) ([]*ecs.Ser
 	return d.queryServers(ctx, tx, `az = ? AND deleted = 0`, az)
 }
 
+// ProjectUsage counts the live servers of a project by flavor, resize
+// target and charging mode (for quota): one row per group, in no order.
+func (d *DB) ProjectUsage(ctx context.Context, tx *sql.Tx, projectID string) ([]ecs.ServerGroup, error) {
+	rows, err := d.query(ctx, tx, `SELECT flavor_id, resize_flavor_id, charging_mode, count(*) FROM servers
+		WHERE project_id = ? AND deleted = 0 GROUP BY flavor_id, resize_flavor_id, charging_mode`, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("store: usage of project %s: %w", projectID, err)
+	}
+	return scanGroups(rows, func(g *ecs.ServerGroup) []any {
+		return []any{&g.FlavorID, &g.ResizeFlavorID, &g.ChargingMode, &g.Count}
+	})
+}
+
+// HostUsage counts the live servers placed in an AZ by host, flavor and
+// resize target and host (for capacity): one row per group, in no order.
+func (d *DB) HostUsage(ctx context.Context, tx *sql.Tx, az string) ([]ecs.ServerGroup, error) {
+	rows, err := d.query(ctx, tx, `SELECT host_id, flavor_id, resize_flavor_id, resize_host_id, count(*) FROM servers
+		WHERE az = ? AND deleted = 0 GROUP BY host_id, flavor_id, resize_flavor_id, resize_host_id`, az)
+	if err != nil {
+		return nil, fmt.Errorf("store: usage of az %s: %w", az, err)
+	}
+	return scanGroups(rows, func(g *ecs.ServerGroup) []any {
+		return []any{&g.HostID, &g.FlavorID, &g.ResizeFlavorID, &g.ResizeHostID, &g.Count}
+	})
+}
+
+func scanGroups(rows *sql.Rows, dest func(g *ecs.ServerGroup) []any) ([]ecs.ServerGroup, error) {
+	defer rows.Close()
+	var out []ecs.ServerGroup
+	for rows.Next() {
+		var g ecs.ServerGroup
+		if err := rows.Scan(dest(&g)...); err != nil {
+			return nil, fmt.Errorf("store: server usage: %w", err)
+		}
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: server usage: %w", err)
+	}
+	return out, nil
+}
+
 // BusyServers returns every live server with a task in progress.
 func (d *DB) BusyServers(ctx context.Context, tx *sql.Tx) ([]*ecs.Server, error) {
 	return d.queryServers(ctx, tx, `task_state <> '' AND deleted = 0`)

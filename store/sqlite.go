@@ -54,8 +54,26 @@ func OpenSQLite(ctx context.Context, dataDir string) (*DB, error) {
 		d.Close()
 		return nil, err
 	}
+	if d.path != "" {
+		// The read pool (BeginReadTx): connections that cannot write
+		// (query_only), reading beside the writer thanks to WAL.
+		reader, err := sql.Open("sqlite", "file:"+d.path+"?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=query_only(1)")
+		if err != nil {
+			d.Close()
+			return nil, fmt.Errorf("store: open sqlite reader: %w", err)
+		}
+		reader.SetMaxOpenConns(ReadConns)
+		reader.SetMaxIdleConns(ReadConns)
+		reader.SetConnMaxLifetime(0)
+		reader.SetConnMaxIdleTime(0)
+		d.reader = reader
+	}
 	return d, nil
 }
+
+// ReadConns is the size of an on-disk SQLite store's pool of read-only
+// connections (BeginReadTx).
+const ReadConns = 4
 
 // RescueInterruptedJobs makes River jobs that were running when the previous
 // process died available again. It is safe only because the data directory's

@@ -7,14 +7,17 @@
 //   - SQLite (OpenSQLite), on modernc.org/sqlite (pure Go), one file in a data
 //     directory that one process owns. SQLite allows one writer at a time;
 //     the pool holds a single connection, as River's SQLite driver
-//     recommends, so that no operation ever sees SQLITE_BUSY.
+//     recommends, so that no operation ever sees SQLITE_BUSY. Read-only
+//     transactions (BeginReadTx) run on a second pool of read-only
+//     connections, which WAL lets read while the writer writes.
 //   - PostgreSQL (OpenPostgres), through pgx's database/sql driver, shared by
 //     any number of ecsd nodes. Every transaction BeginTx starts takes one
 //     advisory lock first, so that ecsd's transactions run one at a time
 //     across all nodes, exactly as on SQLite's single writer: every promise
 //     SQLite makes holds (two nodes racing to resize one server, a quota
 //     check against a concurrent create), and no transaction ever has to be
-//     retried. River's own transactions do not take the lock.
+//     retried. River's own transactions do not take the lock, nor do
+//     read-only ones (BeginReadTx), which read a snapshot.
 //
 // Queries are written once, with ? placeholders, and rebound to $1, $2, …
 // for PostgreSQL; the few places where the engines' SQL differs go through
@@ -60,8 +63,12 @@ const (
 type DB struct {
 	db      *sql.DB
 	dialect *dialect
-	path    string // SQLite file; "" when ephemeral or on PostgreSQL
-	lock    *os.File
+	// reader is the pool of BeginReadTx: read-only connections beside the
+	// writer on an on-disk SQLite store, the same pool on PostgreSQL; nil
+	// for an ephemeral SQLite store (one connection for everything).
+	reader *sql.DB
+	path   string // SQLite file; "" when ephemeral or on PostgreSQL
+	lock   *os.File
 
 	rebound      sync.Map // query → query with $n placeholders (PostgreSQL)
 	reboundCount atomic.Int64
@@ -93,8 +100,12 @@ func (d *DB) Path() string { return d.path }
 // twice is harmless.
 func (d *DB) Close() error {
 	var err error
+	if d.reader != nil && d.reader != d.db {
+		err = d.reader.Close()
+		d.reader = nil
+	}
 	if d.db != nil {
-		err = d.db.Close()
+		err = errors.Join(d.db.Close(), err)
 	}
 	d.unlock()
 	return err
@@ -122,6 +133,32 @@ func (d *DB) BeginTx(ctx context.Context) (*sql.Tx, error) {
 		return nil, err
 	}
 	return tx, nil
+}
+
+// BeginReadTx starts a read-only transaction for reads that need not take
+// turns with the writers: it sees everything committed before it began, and
+// one consistent snapshot throughout, and any write in it fails. On an
+// on-disk SQLite store it runs on a pool of read-only connections beside
+// the writer's (WAL lets them read while the writer writes); on
+// PostgreSQL it is REPEATABLE READ READ ONLY and takes no writer lock. An
+// ephemeral SQLite store has one connection: its read transactions queue
+// with the writers' there, and are not enforced read-only.
+//
+// A read that must see a write of the same request must begin after that
+// write's transaction committed.
+func (d *DB) BeginReadTx(ctx context.Context) (*sql.Tx, error) {
+	if d.reader == nil {
+		return d.db.BeginTx(ctx, d.dialect.readTxOptions)
+	}
+	return d.reader.BeginTx(ctx, readOnlyTx[d.dialect.name])
+}
+
+// readOnlyTx are the options of BeginReadTx's transactions on the reader
+// pool: on SQLite a deferred BEGIN (the DSN's _txlock applies only to
+// read-write transactions), whose snapshot starts at its first read.
+var readOnlyTx = map[string]*sql.TxOptions{
+	EngineSQLite:   {ReadOnly: true},
+	EnginePostgres: {Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 }
 
 // writerLockKey is the key of the PostgreSQL advisory lock that makes
