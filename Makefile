@@ -4,10 +4,20 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: check test test/race lint verify build run fuzz bench bench/smoke
+.PHONY: check test test/race test/postgres lint verify build run fuzz bench bench/smoke
 
-## check: formatting, vet and every test with the race detector.
+# PG_PKGS are the packages whose tests start whole nodes, run again by
+# test/postgres with every node on PostgreSQL.
+PG_PKGS := ./e2e ./ecsdtest ./console ./cmd/ecsctl
+
+## check: formatting, vet and every test with the race detector, then the
+## node tests again on PostgreSQL when TEST_DATABASE_URL is set.
 check: lint test/race
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		$(MAKE) --no-print-directory test/postgres; \
+	else \
+		echo "check: test/postgres SKIPPED: TEST_DATABASE_URL is unset (export TEST_DATABASE_URL=\$$(.ci/postgres) to run it)"; \
+	fi
 
 ## test: every test, without the race detector (faster).
 test:
@@ -16,6 +26,17 @@ test:
 ## test/race: every test with the race detector.
 test/race:
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+## test/postgres: the tests of PG_PKGS with the race detector and every
+## node on its own PostgreSQL database (ECSD_TEST_ENGINE=postgres; needs
+## TEST_DATABASE_URL, e.g. from .ci/postgres). Their nodes mostly wait on
+## jobs and on the server, so four tests run at a time rather than one per
+## core.
+test/postgres:
+	@if [ -z "$$TEST_DATABASE_URL" ]; then \
+		echo "test/postgres: TEST_DATABASE_URL is unset (export TEST_DATABASE_URL=\$$(.ci/postgres))"; exit 1; \
+	fi
+	ECSD_TEST_ENGINE=postgres $(GO) test -race -count=1 -parallel 4 -timeout 20m $(PG_PKGS)
 
 ## lint: gofmt and go vet.
 lint:

@@ -452,7 +452,7 @@ func TestEventsSeeChangesInTheStore(t *testing.T) {
 	}
 	// hello comes once the poller holds the state every later change is
 	// compared with.
-	if _, err := b.env.Node.DB.SQL().ExecContext(ctx, `UPDATE servers SET name = 'renamed-behind-its-back' WHERE id = ?`, id); err != nil {
+	if _, err := b.env.Node.DB.SQL().ExecContext(ctx, b.env.Node.DB.Rebind(`UPDATE servers SET name = 'renamed-behind-its-back' WHERE id = ?`), id); err != nil {
 		t.Fatal(err)
 	}
 	for {

@@ -15,6 +15,7 @@ import (
 
 	ecs "github.com/ecsd-dev/ecsd"
 	"github.com/ecsd-dev/ecsd/catalog"
+	"github.com/ecsd-dev/ecsd/ecsdtest"
 	"github.com/ecsd-dev/ecsd/fault"
 	"github.com/ecsd-dev/ecsd/node"
 )
@@ -349,11 +350,15 @@ func TestFaultCapacity(t *testing.T) {
 // directory and finds them in force, with their counts.
 func TestFaultRulesSurviveRestart(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	// The same store for both nodes: a data directory on SQLite, one
+	// database on PostgreSQL.
+	shared := node.Config{DataDir: t.TempDir()}
+	ecsdtest.UseDatabase(t, &shared)
 	start := func(t *testing.T) *bundle {
 		t.Helper()
 		cfg := node.Config{
-			Listen: "127.0.0.1:0", DataDir: dir, Region: region, Driver: "sim", Timing: "instant",
+			Listen: "127.0.0.1:0", DataDir: shared.DataDir, Database: shared.Database, DatabaseMaxConns: shared.DatabaseMaxConns,
+			Region: region, Driver: "sim", Timing: "instant",
 			Tenants: []node.TenantQuota{{Tenant: ecs.DevTenant, Quota: ecs.DefaultQuota}}, DevTenant: true, Version: "e2e",
 		}
 		n := node.New(cfg, slog.New(slog.DiscardHandler), io.Discard)

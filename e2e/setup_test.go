@@ -43,6 +43,7 @@ import (
 	vpcmodel "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/vpc/v2/model"
 
 	ecs "github.com/ecsd-dev/ecsd"
+	"github.com/ecsd-dev/ecsd/ecsdtest"
 	"github.com/ecsd-dev/ecsd/node"
 	"github.com/ecsd-dev/ecsd/signature"
 )
@@ -129,6 +130,7 @@ func setupWith(t *testing.T, opts options) *bundle {
 		Tenants:   append([]node.TenantQuota{{Tenant: ecs.DevTenant, Quota: ecs.DefaultQuota}}, opts.tenants...),
 		DevTenant: true, Version: "e2e",
 	}
+	ecsdtest.UseDatabase(t, &cfg)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("ECSD_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

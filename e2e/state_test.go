@@ -20,8 +20,10 @@ import (
 
 	ecs "github.com/ecsd-dev/ecsd"
 	"github.com/ecsd-dev/ecsd/driver"
+	"github.com/ecsd-dev/ecsd/ecsdtest"
 	"github.com/ecsd-dev/ecsd/node"
 	"github.com/ecsd-dev/ecsd/seed"
+	"github.com/ecsd-dev/ecsd/store"
 )
 
 // The state tests drive run-time tenants, reset, seed and snapshots
@@ -41,6 +43,7 @@ func startStateNode(t *testing.T, timing string, edit func(cfg *node.Config)) *b
 	if edit != nil {
 		edit(&cfg)
 	}
+	ecsdtest.UseDatabase(t, &cfg)
 	logger := slog.New(slog.DiscardHandler)
 	if os.Getenv("ECSD_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -309,6 +312,68 @@ func TestStateResetDuringJobs(t *testing.T) {
 	a.waitState(t, running, "ACTIVE", "powering-off")
 	other.waitState(t, (*otherCreate.ServerIds)[0], "BUILD", "block_device_mapping")
 
+	// Queries of what the reset must remove, in engine-neutral SQL rebound
+	// for the node's engine.
+	db := b.node.DB
+	count := func(q string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := db.SQL().QueryRowContext(ctx, db.Rebind(q), args...).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	// in returns the placeholders and arguments of "IN (…)" for ids.
+	in := func(ids []string) (string, []any) {
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+		return "(?" + strings.Repeat(", ?", len(ids)-1) + ")", args
+	}
+	removedJobs := map[string]bool{}
+	for _, id := range jobIDs {
+		removedJobs[id] = true
+	}
+	// riverJobs counts the River jobs (of any state) of the removed jobs.
+	// River keeps their arguments as binary JSON: SQLite's JSONB, which
+	// json() turns into text, or PostgreSQL's jsonb, read as text.
+	riverArgs := `SELECT args FROM river_job`
+	if db.Engine() == store.EngineSQLite {
+		riverArgs = `SELECT json(args) FROM river_job`
+	}
+	riverJobs := func() int {
+		t.Helper()
+		rows, err := db.SQL().QueryContext(ctx, riverArgs)
+		if err != nil {
+			t.Fatalf("River jobs: %v", err)
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			var raw []byte
+			var args struct {
+				JobID string `json:"job_id"`
+			}
+			if err := rows.Scan(&raw); err != nil {
+				t.Fatalf("River jobs: %v", err)
+			}
+			if err := json.Unmarshal(raw, &args); err != nil {
+				t.Fatalf("River job arguments %s: %v", raw, err)
+			}
+			if removedJobs[args.JobID] {
+				n++
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("River jobs: %v", err)
+		}
+		return n
+	}
+	if n := riverJobs(); n == 0 {
+		t.Fatal("before the reset the project's jobs have no River jobs")
+	}
+
 	var reset struct {
 		ServersRemoved int     `json:"servers_removed"`
 		Milliseconds   float64 `json:"milliseconds"`
@@ -320,16 +385,6 @@ func TestStateResetDuringJobs(t *testing.T) {
 	t.Logf("project reset with 3 running jobs took %.1f ms", reset.Milliseconds)
 
 	// Nothing of the project is left: rows, River jobs, driver instances.
-	db := b.node.DB.SQL()
-	count := func(q string, args ...any) int {
-		t.Helper()
-		var n int
-		if err := db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		return n
-	}
-	ids, _ := json.Marshal(jobIDs)
 	for _, q := range []string{`SELECT count(*) FROM servers WHERE project_id = ?`, `SELECT count(*) FROM jobs WHERE project_id = ?`,
 		`SELECT count(*) FROM server_actions WHERE project_id = ?`, `SELECT count(*) FROM client_tokens WHERE project_id = ?`} {
 		if n := count(q, a.tenant.ProjectID); n != 0 {
@@ -340,16 +395,18 @@ func TestStateResetDuringJobs(t *testing.T) {
 	// no stopped worker may bring any of it back).
 	checkGone := func(when string) {
 		t.Helper()
-		if n := count(`SELECT count(*) FROM servers WHERE id IN (SELECT value FROM json_each(?))`, jsonList(t, serverIDs)); n != 0 {
+		servers, serverArgs := in(serverIDs)
+		jobs, jobArgs := in(jobIDs)
+		if n := count(`SELECT count(*) FROM servers WHERE id IN `+servers, serverArgs...); n != 0 {
 			t.Errorf("%s: %d removed servers are back", when, n)
 		}
-		if n := count(`SELECT count(*) FROM jobs WHERE id IN (SELECT value FROM json_each(?))`, string(ids)); n != 0 {
+		if n := count(`SELECT count(*) FROM jobs WHERE id IN `+jobs, jobArgs...); n != 0 {
 			t.Errorf("%s: %d removed jobs are back", when, n)
 		}
-		if n := count(`SELECT count(*) FROM river_job WHERE json_extract(args, '$.job_id') IN (SELECT value FROM json_each(?))`, string(ids)); n != 0 {
+		if n := riverJobs(); n != 0 {
 			t.Errorf("%s: %d River jobs of the reset project", when, n)
 		}
-		if n := count(`SELECT count(*) FROM job_phases WHERE job_id IN (SELECT value FROM json_each(?))`, string(ids)); n != 0 {
+		if n := count(`SELECT count(*) FROM job_phases WHERE job_id IN `+jobs, jobArgs...); n != 0 {
 			t.Errorf("%s: %d phase rows of the reset project's jobs", when, n)
 		}
 		for _, id := range serverIDs {
@@ -389,15 +446,6 @@ func TestStateResetDuringJobs(t *testing.T) {
 	if n := count(`SELECT count(*) FROM river_job WHERE state <> 'completed'`); n != 0 {
 		t.Errorf("%d River jobs did not complete", n)
 	}
-}
-
-func jsonList(t *testing.T, ss []string) string {
-	t.Helper()
-	b, err := json.Marshal(ss)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 // snapshotOf returns GET /_ecsd/snapshot.

@@ -1,5 +1,6 @@
 // Package ecsdtest runs ecsd inside a Go test: New starts an ecsd node in
-// the test process (in-memory store, a free loopback port), creates a fresh
+// the test process (in-memory store, or PostgreSQL with
+// ECSD_TEST_ENGINE=postgres; a free loopback port), creates a fresh
 // tenant for the test, and returns an official-SDK client for it and a
 // client of the control API (clock, faults, reset, tenants, history,
 // snapshots). Everything is stopped and removed with t.Cleanup.
@@ -57,13 +58,15 @@ func WithTiming(profile string) Option { return func(o *options) { o.cfg.Timing 
 func WithNodeConfig(fn func(*node.Config)) Option { return func(o *options) { fn(&o.cfg) } }
 
 // New starts ecsd for tb and creates a tenant for it. Set ECSD_TEST_LOG=1 to
-// see ecsd's log.
+// see ecsd's log. The node's store is in memory, or a fresh PostgreSQL
+// database with ECSD_TEST_ENGINE=postgres (see UseDatabase).
 func New(tb testing.TB, opts ...Option) *Env {
 	tb.Helper()
 	o := options{cfg: node.Config{Listen: "127.0.0.1:0", Region: "cn-north-4", Timing: "instant", Driver: "sim", Version: "ecsdtest"}}
 	for _, opt := range opts {
 		opt(&o)
 	}
+	UseDatabase(tb, &o.cfg)
 	logger := slog.New(slog.DiscardHandler)
 	if os.Getenv("ECSD_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
