@@ -154,13 +154,14 @@ func (r *Runner) Run(ctx context.Context, jobID string, giveUp bool, complete Co
 }
 
 // adopt gives a driver whose machines live only in its process (sim) the
-// machine of srv as the store has it, when the job has not started yet or
-// the driver does not know the machine. The store is the truth of such
-// machines: on a database shared by several nodes, another node may have
-// created the machine or run its last jobs, and what this process
-// remembers of it may be stale. (A job that resumes keeps what the driver
-// knows: its earlier phases may have changed the machine already.)
-// Drivers with persistent machines find them themselves (Recover at start).
+// machine of srv as the store has it, before a job runs on it. The store
+// is the truth of such machines: on a database shared by several nodes,
+// another node may have created the machine or run its last jobs, and
+// what this process remembers of it may be stale. A job that resumes
+// keeps the shape this process's machine has, if it has one: its earlier
+// phases may have changed it already; its power state is the store's,
+// which each phase records. Drivers with persistent machines find them
+// themselves (Recover at start).
 func (r *Runner) adopt(ctx context.Context, job *ecs.Job, srv *ecs.Server) {
 	if srv == nil || r.Driver.Capabilities().Persistent {
 		return
@@ -168,15 +169,17 @@ func (r *Runner) adopt(ctx context.Context, job *ecs.Job, srv *ecs.Server) {
 	if srv.VMState == ecs.VMBuilding && srv.PowerState == ecs.PowerNoState {
 		return // never spawned: its create job spawns it
 	}
+	inst, ok := compute.InstanceOf(r.Flavors, srv)
+	if !ok {
+		return
+	}
 	if job.Phase != "" {
-		if _, err := r.Driver.Inspect(ctx, srv.ID); !errors.Is(err, driver.ErrNotFound) {
-			return
+		if st, err := r.Driver.Inspect(ctx, srv.ID); err == nil {
+			inst.Shape = st.Shape
 		}
 	}
-	if inst, ok := compute.InstanceOf(r.Flavors, srv); ok {
-		if err := r.Driver.Recover(ctx, []driver.Instance{inst}); err != nil {
-			r.Logger.Warn("adopt machine", "server_id", srv.ID, "err", err)
-		}
+	if err := r.Driver.Recover(ctx, []driver.Instance{inst}); err != nil {
+		r.Logger.Warn("adopt machine", "server_id", srv.ID, "err", err)
 	}
 }
 

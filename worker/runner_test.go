@@ -998,9 +998,16 @@ func TestAdoptMachinesOfOtherNodes(t *testing.T) {
 	otherRunner := &worker.Runner{Store: b.db, Driver: other, Flavors: cat, Clock: ecs.RealClock{}, Timing: worker.Timing{}, Logger: discard}
 	run := func(r *worker.Runner, jobID string) *ecs.Job {
 		t.Helper()
-		for _, sub := range b.job(t, jobID).SubJobs {
-			if err := r.Run(t.Context(), sub.ID, false, nil); err != nil {
-				t.Fatalf("Run(%s): %v", sub.ID, err)
+		ids := []string{jobID}
+		if subs := b.job(t, jobID).SubJobs; len(subs) > 0 {
+			ids = nil
+			for _, sub := range subs {
+				ids = append(ids, sub.ID)
+			}
+		}
+		for _, id := range ids {
+			if err := r.Run(t.Context(), id, false, nil); err != nil {
+				t.Fatalf("Run(%s): %v", id, err)
 			}
 		}
 		return b.job(t, jobID)
@@ -1021,4 +1028,15 @@ func TestAdoptMachinesOfOtherNodes(t *testing.T) {
 	}
 	requireEnded(t, run(otherRunner, b.act(t, ecs.ActionStop, false, stale)), ecs.JobSuccess, "")
 	requireServerState(t, b.server(t, stale), ecs.StatusShutoff, ecs.PowerShutdown, "s6.small.1")
+
+	// A resize that this node began moves, mid-way, to the other node,
+	// whose driver last saw the machine running: the machine is stopped,
+	// as the store's recorded phases say, and the resize completes there.
+	requireEnded(t, run(b.runner, b.act(t, ecs.ActionStart, false, stale)), ecs.JobSuccess, "")
+	requireEnded(t, run(otherRunner, b.act(t, ecs.ActionReboot, false, stale)), ecs.JobSuccess, "")
+	requireEnded(t, run(b.runner, b.act(t, ecs.ActionStop, false, stale)), ecs.JobSuccess, "")
+	resize := b.resize(t, stale, "s6.medium.2", false, 0)
+	b.setPhase(t, resize, ecs.TaskResizeMigrating, nil)
+	requireEnded(t, run(otherRunner, resize), ecs.JobSuccess, "")
+	requireServerState(t, b.server(t, stale), ecs.StatusShutoff, ecs.PowerShutdown, "s6.medium.2")
 }
