@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ecsd-dev/ecsd/clock"
@@ -36,8 +37,10 @@ type Server struct {
 	History History
 	Health  func() Health
 
-	// routes are added by the files of this package that serve them.
-	mux *http.ServeMux
+	// routes are added by the files of this package that serve them;
+	// the mux is made once, by the first Handler or Handle.
+	mux     *http.ServeMux
+	muxOnce sync.Once
 }
 
 // Health is what GET /_ecsd/health reports.
@@ -53,20 +56,21 @@ type Health struct {
 
 // Handler returns the handler of every /_ecsd/ route.
 func (s *Server) Handler() http.Handler {
-	if s.mux == nil {
+	s.routesOnce()
+	return http.HandlerFunc(s.serve)
+}
+
+func (s *Server) routesOnce() {
+	s.muxOnce.Do(func() {
 		s.mux = http.NewServeMux()
 		s.routes()
-	}
-	return http.HandlerFunc(s.serve)
+	})
 }
 
 // Handle registers an extra route (pattern as for http.ServeMux, under
 // /_ecsd/), for control features wired from elsewhere. Call before Handler.
 func (s *Server) Handle(pattern string, h http.Handler) {
-	if s.mux == nil {
-		s.mux = http.NewServeMux()
-		s.routes()
-	}
+	s.routesOnce()
 	s.mux.Handle(pattern, h)
 }
 
