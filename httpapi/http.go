@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	ecs "github.com/ecsd-dev/ecsd"
@@ -89,6 +90,8 @@ type Server struct {
 	mux     *http.ServeMux
 	handler http.Handler
 	verify  *signature.Verifier
+	// handlerOnce makes the handler once, on the first Handler call.
+	handlerOnce sync.Once
 }
 
 // NewServer returns a Server for services; call Handler or Open.
@@ -98,7 +101,7 @@ func NewServer(svc Services, logger *slog.Logger) *Server {
 
 // Handler returns the http.Handler serving every route.
 func (s *Server) Handler() http.Handler {
-	if s.handler == nil {
+	s.handlerOnce.Do(func() {
 		s.verify = &signature.Verifier{Lookup: s.lookupSecret, Now: s.Now, MaxSkew: s.MaxSkew}
 		s.mux = http.NewServeMux()
 		s.routes()
@@ -106,7 +109,7 @@ func (s *Server) Handler() http.Handler {
 			s.mux.Handle(pattern, h)
 		}
 		s.handler = http.HandlerFunc(s.serve)
-	}
+	})
 	return s.handler
 }
 
