@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"sync"
+	"time"
 
 	ecs "github.com/ecsd-dev/ecsd"
 )
@@ -57,8 +59,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, msg := ecs.ErrorCode(err), ecs.ErrorMessage(err)
 	status := StatusOf(err)
 	if code == "" && s.Unavailable != nil && s.Unavailable(err) {
-		s.Logger.Warn("store unavailable", "request_id", requestIDFrom(r.Context()),
-			"method", r.Method, "path", r.URL.Path, "err", err)
+		if n, ok := s.outageLog.allow(time.Now()); ok {
+			s.Logger.Warn("store unavailable; answering 503", "request_id", requestIDFrom(r.Context()),
+				"method", r.Method, "path", r.URL.Path, "err", err, "also_refused_since_last_report", n)
+		}
 		w.Header().Set("Retry-After", "1")
 		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: errorDetail{Code: ecs.CodeInternal,
 			Message: "The service is temporarily unavailable: its database cannot be reached. Retry later. Request ID: " + requestIDFrom(r.Context())}})
@@ -94,4 +98,27 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// sampler lets one event through per second and counts the others, so that
+// an outage met by every request is logged, not logged a thousand times a
+// second.
+type sampler struct {
+	mu         sync.Mutex
+	last       time.Time
+	suppressed int
+}
+
+// allow reports whether an event at now is let through, with the number
+// of events held back since the last one let through.
+func (l *sampler) allow(now time.Time) (int, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.last) < time.Second {
+		l.suppressed++
+		return 0, false
+	}
+	n := l.suppressed
+	l.last, l.suppressed = now, 0
+	return n, true
 }

@@ -84,6 +84,7 @@ type Server struct {
 	// reached (a PostgreSQL outage): they are answered 503 and the client
 	// may retry, instead of 500.
 	Unavailable func(error) bool
+	outageLog   sampler // the "store unavailable" log lines
 
 	ln      net.Listener
 	srv     *http.Server
