@@ -57,9 +57,13 @@ func (d *DB) JobByID(ctx context.Context, tx *sql.Tx, projectID, id string) (*ec
 	return j, nil
 }
 
-// SubJobs returns the sub-jobs of a job in creation order.
+// SubJobs returns the sub-jobs of a job in creation order; a job that is
+// not a parent (parentID "") has none.
 func (d *DB) SubJobs(ctx context.Context, tx *sql.Tx, parentID string) ([]*ecs.Job, error) {
-	rows, err := d.query(ctx, tx, `SELECT `+jobColumns+` FROM jobs WHERE parent_id = ? ORDER BY seq`, parentID)
+	// "parent_id <> ''" lets both engines use the partial index jobs_parent
+	// for a query prepared with parentID unknown: without it, every job
+	// read scanned the whole jobs table.
+	rows, err := d.query(ctx, tx, `SELECT `+jobColumns+` FROM jobs WHERE parent_id = ? AND parent_id <> '' ORDER BY seq`, parentID)
 	if err != nil {
 		return nil, fmt.Errorf("store: sub-jobs of %s: %w", parentID, err)
 	}

@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite"
 )
 
 // FileName is the database file's name inside the data directory.
@@ -38,7 +38,8 @@ func OpenSQLite(ctx context.Context, dataDir string) (*DB, error) {
 		dsn = "file:" + d.path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
 			"&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_txlock=immediate"
 	}
-	db, err := sql.Open("sqlite", dsn)
+	d.stmts = &stmtCounters{}
+	db, err := d.openSQLitePool(dsn)
 	if err != nil {
 		d.unlock()
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
@@ -57,7 +58,7 @@ func OpenSQLite(ctx context.Context, dataDir string) (*DB, error) {
 	if d.path != "" {
 		// The read pool (BeginReadTx): connections that cannot write
 		// (query_only), reading beside the writer thanks to WAL.
-		reader, err := sql.Open("sqlite", "file:"+d.path+"?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=query_only(1)")
+		reader, err := d.openSQLitePool("file:" + d.path + "?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=query_only(1)")
 		if err != nil {
 			d.Close()
 			return nil, fmt.Errorf("store: open sqlite reader: %w", err)
@@ -69,6 +70,16 @@ func OpenSQLite(ctx context.Context, dataDir string) (*DB, error) {
 		d.reader = reader
 	}
 	return d, nil
+}
+
+// openSQLitePool opens a pool on dsn whose connections keep their
+// prepared statements (see stmtCacheConnector).
+func (d *DB) openSQLitePool(dsn string) (*sql.DB, error) {
+	connector, err := sqlite.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(&stmtCacheConnector{Connector: connector, size: stmtCacheSize, counters: d.stmts}), nil
 }
 
 // ReadConns is the size of an on-disk SQLite store's pool of read-only

@@ -70,6 +70,10 @@ type DB struct {
 	path   string // SQLite file; "" when ephemeral or on PostgreSQL
 	lock   *os.File
 
+	// stmts counts the prepared statements of the SQLite pools' connections
+	// (stmtcache.go); nil on PostgreSQL.
+	stmts *stmtCounters
+
 	rebound      sync.Map // query → query with $n placeholders (PostgreSQL)
 	reboundCount atomic.Int64
 }
