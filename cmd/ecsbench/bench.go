@@ -48,6 +48,7 @@ type Bench struct {
 	Log    io.Writer
 
 	tmp     string
+	pg      *pgDatabase // --database
 	node    *node.Node
 	base    string
 	http    *http.Client
@@ -61,14 +62,22 @@ func (b *Bench) Close() {
 		b.node.Close()
 		b.node = nil
 	}
+	if b.pg != nil {
+		if err := b.pg.Close(); err != nil {
+			b.logf("close PostgreSQL: %v", err)
+		}
+		b.pg = nil
+	}
 	if b.tmp != "" {
 		os.RemoveAll(b.tmp)
 		b.tmp = ""
 	}
 }
 
-func (b *Bench) startNode(ctx context.Context, dataDir string) (*node.Node, error) {
-	n := node.New(node.Config{Listen: "127.0.0.1:0", DataDir: dataDir, Region: "cn-north-4", Timing: "instant",
+// startNode starts an in-process node on the SQLite store in dataDir ("" =
+// in memory) or, when database is set, on that PostgreSQL database.
+func (b *Bench) startNode(ctx context.Context, dataDir, database string) (*node.Node, error) {
+	n := node.New(node.Config{Listen: "127.0.0.1:0", DataDir: dataDir, Database: database, Region: "cn-north-4", Timing: "instant",
 		Driver: "sim", Version: "ecsbench", Hosts: benchHosts()}, slog.New(slog.DiscardHandler), io.Discard)
 	if err := n.Run(ctx); err != nil {
 		n.Close()
@@ -91,11 +100,18 @@ func (b *Bench) Run(ctx context.Context) ([]Result, error) {
 		if c.Ephemeral {
 			dir = ""
 		}
-		if b.node, err = b.startNode(ctx, dir); err != nil {
+		database := ""
+		if c.Database != "" {
+			if b.pg, err = openPostgres(ctx, c.Database, c.DatabaseAsIs); err != nil {
+				return nil, err
+			}
+			database = b.pg.URL
+		}
+		if b.node, err = b.startNode(ctx, dir, database); err != nil {
 			return nil, fmt.Errorf("start ecsd: %w", err)
 		}
 		b.base = b.node.HTTP.URL()
-		if dir != "" {
+		if dir != "" && database == "" {
 			b.bigDir = dir
 		}
 	}
@@ -337,12 +353,10 @@ func (b *Bench) writeDryRun(ctx context.Context) error {
 }
 
 func (b *Bench) write(ctx context.Context) error {
-	bl, err := commitBaseline(ctx, b.tmp, b.Config.Clients, b.Config.Duration)
+	bl, err := b.commitBaselines(ctx)
 	if err != nil {
 		return err
 	}
-	bl.Note = "WAL, synchronous=NORMAL, 1 conn, BEGIN IMMEDIATE, 1 INSERT/tx"
-	b.add(bl)
 	// Each client owns per stopped servers and resizes them in turn,
 	// alternating two flavors: by the time it comes back to a server, that
 	// server's previous job has usually finished. The pool stays small
@@ -369,6 +383,35 @@ func (b *Bench) write(ctx context.Context) error {
 	// Let the queued jobs drain before the next scenario.
 	b.drain(ctx, cl, ids)
 	return nil
+}
+
+// commitBaselines measures the raw commit rate of the node's engine and
+// returns the baseline the write path is compared to.
+func (b *Bench) commitBaselines(ctx context.Context) (Result, error) {
+	c := b.Config
+	if b.pg == nil {
+		bl, err := commitBaseline(ctx, b.tmp, c.Clients, c.Duration)
+		if err != nil {
+			return bl, err
+		}
+		bl.Note = "WAL, synchronous=NORMAL, 1 conn, BEGIN IMMEDIATE, 1 INSERT/tx"
+		b.add(bl)
+		return bl, nil
+	}
+	bl, err := pgCommitBaseline(ctx, b.pg.URL, c.Clients, c.Duration, false)
+	if err != nil {
+		return bl, err
+	}
+	bl.Note = fmt.Sprintf("%s; pgx database/sql, %d conns, 1 INSERT/tx", b.pg.Settings, c.Clients)
+	b.add(bl)
+	ser, err := pgCommitBaseline(ctx, b.pg.URL, c.Clients, c.Duration, true)
+	if err != nil {
+		return bl, err
+	}
+	ser.Note = "the same, each tx first takes an advisory xact lock (one writer at a time, as ecsd's read-write transactions)"
+	b.ratio(&ser, bl.Scenario)
+	b.add(ser)
+	return bl, nil
 }
 
 // drain waits (at most 30 s) until the servers' last resize ended, by
@@ -514,7 +557,7 @@ func (b *Bench) startup(ctx context.Context) error {
 		b.node = nil
 	} else {
 		big = filepath.Join(b.tmp, "big")
-		nd, err := b.startNode(ctx, big)
+		nd, err := b.startNode(ctx, big, "")
 		if err != nil {
 			return err
 		}
@@ -625,6 +668,10 @@ func (b *Bench) Machine() string {
 	mem := procMeminfoGB()
 	store := "temp-dir SQLite"
 	switch {
+	case b.pg != nil:
+		store = b.pg.Describe()
+	case b.Config.Database != "":
+		store = "PostgreSQL"
 	case b.Config.URL != "":
 		store = "ecsd at " + b.Config.URL + " (CPU/RSS are this client process only)"
 	case b.Config.Ephemeral:

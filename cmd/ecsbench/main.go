@@ -3,7 +3,8 @@
 // the Huawei SDK does, and prints, per scenario, requests per second,
 // latency p50/p99/p99.9, CPU seconds and peak RSS, next to the limits of
 // the same machine: a bare net/http server answering the same bytes and the
-// raw commit rate of SQLite with ecsd's durability settings.
+// raw commit rate of the store's engine with ecsd's durability settings
+// (SQLite by default; PostgreSQL with --database).
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 )
@@ -31,8 +33,10 @@ type Config struct {
 	Scenarios        []string
 	Smoke            bool
 	Ephemeral        bool
-	Servers          int // scale: servers to seed
-	Projects         int // scale: projects they spread over
+	Database         string // PostgreSQL URL of the in-process node; "" = SQLite
+	DatabaseAsIs     bool   // use Database itself rather than a fresh database beside it
+	Servers          int    // scale: servers to seed
+	Projects         int    // scale: projects they spread over
 	Output           string
 	ECSD             string // the ecsd binary of the startup scenario; "" = go build ./cmd/ecsd
 	StartupRuns      int
@@ -58,6 +62,8 @@ func Load(args []string) (Config, error) {
 	scen := fs.String("scenario", strings.Join(allScenarios, ","), "scenarios to run: "+strings.Join(allScenarios, ","))
 	fs.BoolVar(&c.Smoke, "smoke", false, "about a second per scenario with tiny sizes (CI)")
 	fs.BoolVar(&c.Ephemeral, "ephemeral", false, "in-memory store for the in-process node (default: a temp data dir)")
+	fs.StringVar(&c.Database, "database", "", "run the in-process node on PostgreSQL: a fresh database, created and dropped on this postgres:// URL's server")
+	fs.BoolVar(&c.DatabaseAsIs, "database-as-is", false, "with --database: use the URL's database itself (not dropped)")
 	fs.IntVar(&c.Servers, "servers", c.Servers, "scale: servers to seed")
 	fs.IntVar(&c.Projects, "projects", c.Projects, "scale: projects the servers spread over")
 	fs.StringVar(&c.Output, "o", c.Output, "output: table or json")
@@ -83,6 +89,10 @@ func Load(args []string) (Config, error) {
 			c.StartupRuns = 1
 		}
 	}
+	if c.Database != "" && !set["scenario"] {
+		// The startup scenario measures the cmd/ecsd binary on SQLite.
+		*scen = strings.Join(slices.DeleteFunc(slices.Clone(allScenarios), func(s string) bool { return s == "startup" }), ",")
+	}
 	c.Scenarios = nil
 	for s := range strings.SplitSeq(*scen, ",") {
 		if s = strings.TrimSpace(s); s == "" {
@@ -106,6 +116,12 @@ func Load(args []string) (Config, error) {
 		// A seed adds /24 subnets to a project's 192.168.0.0/16 VPC as
 		// they fill up.
 		return c, errors.New("at most 62,500 servers per project: raise --projects")
+	case c.Database != "" && (c.URL != "" || c.Ephemeral):
+		return c, errors.New("--database runs the in-process node on PostgreSQL: not with --url or --ephemeral")
+	case c.DatabaseAsIs && c.Database == "":
+		return c, errors.New("--database-as-is needs --database")
+	case c.Database != "" && slices.Contains(c.Scenarios, "startup"):
+		return c, errors.New("the startup scenario runs cmd/ecsd on SQLite: leave it out with --database")
 	case c.Output != "table" && c.Output != "json":
 		return c, fmt.Errorf("-o %q: want table or json", c.Output)
 	}

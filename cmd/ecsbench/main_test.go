@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/json"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +19,16 @@ func TestLoad(t *testing.T) {
 	if c.Duration != time.Second || c.Clients != 3 || strings.Join(c.Scenarios, ",") != "read,write" {
 		t.Errorf("Load = %+v", c)
 	}
-	for _, args := range [][]string{{"--scenario", "nope"}, {"--clients", "0"}, {"-o", "xml"}, {"--servers", "100000", "--projects", "1"}} {
+	c, err = Load([]string{"--database", "postgres://localhost/x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(c.Scenarios, "startup") || len(c.Scenarios) != len(allScenarios)-1 {
+		t.Errorf("--database: scenarios %q, want all but startup", c.Scenarios)
+	}
+	for _, args := range [][]string{{"--scenario", "nope"}, {"--clients", "0"}, {"-o", "xml"}, {"--servers", "100000", "--projects", "1"},
+		{"--database", "postgres://localhost/x", "--scenario", "read,startup"}, {"--database", "postgres://localhost/x", "--ephemeral"},
+		{"--database-as-is"}} {
 		if _, err := Load(args); err == nil {
 			t.Errorf("Load(%q): no error", args)
 		}
@@ -58,5 +70,57 @@ func TestSmoke(t *testing.T) {
 	}
 	if !json.Valid(out.Bytes()) {
 		t.Errorf("-o json is not JSON: %s", out.String())
+	}
+}
+
+// TestSmokePostgres runs the read, write and lifecycle scenarios briefly
+// with the node on a fresh PostgreSQL database (TEST_DATABASE_URL), and
+// checks that the database is dropped at Close. It asserts no speed.
+func TestSmokePostgres(t *testing.T) {
+	raw := os.Getenv("TEST_DATABASE_URL")
+	if raw == "" || testing.Short() {
+		t.Skip("needs TEST_DATABASE_URL (e.g. from .ci/postgres)")
+	}
+	c, err := Load([]string{"--smoke", "--duration", "200ms", "--clients", "2", "--scenario", "read,write,lifecycle", "--database", raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &Bench{Config: c}
+	defer b.Close()
+	res, err := b.Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"baseline/bare-http", "read/show-server", "read/show-job", "baseline/postgres-commit",
+		"baseline/postgres-commit-serialized", "write/resize", "lifecycle/resize-to-success"}
+	var got []string
+	for _, r := range res {
+		got = append(got, r.Scenario)
+		if r.Errors > 0 || r.Requests == 0 {
+			t.Errorf("%s: %d requests, %d errors (%s)", r.Scenario, r.Requests, r.Errors, r.FirstErr)
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("scenarios = %q, want %q", got, want)
+	}
+	if m := b.Machine(); !strings.Contains(m, "PostgreSQL") || !strings.Contains(m, "fsync=") {
+		t.Errorf("machine line %q does not name the PostgreSQL server and its settings", m)
+	}
+	fresh := b.pg.fresh
+	if fresh == "" {
+		t.Fatal("no fresh database was made")
+	}
+	b.Close()
+	admin, err := sql.Open("pgx", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var n int
+	if err := admin.QueryRowContext(t.Context(), `SELECT count(*) FROM pg_database WHERE datname = $1`, fresh).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("database %s still exists after Close", fresh)
 	}
 }
