@@ -278,6 +278,32 @@ type ServerService interface {
 	RevertResize(ctx context.Context, projectID, serverID string) (jobID string, err error)
 }
 
+// ServerDetails are servers together with what their responses show
+// besides the server itself, all read from one snapshot of the store.
+type ServerDetails struct {
+	Servers []*Server
+	// Total counts the servers that match the filter without pagination
+	// (1 for a single server).
+	Total int
+	// SecurityGroups are the project's security groups.
+	SecurityGroups []*SecurityGroup
+	// Volumes are the servers' attached volumes keyed by server ID, system
+	// disk first, then by device.
+	Volumes map[string][]*Volume
+}
+
+// ServerDetailService reads servers with their security groups and volumes
+// in one read of the store (one read transaction), for the responses that
+// show them.
+type ServerDetailService interface {
+	// FindServerDetail returns the server id of the project; a missing
+	// server is the *Error that FindServerByID returns.
+	FindServerDetail(ctx context.Context, projectID, id string) (*ServerDetails, error)
+	// FindServerDetails is FindServers (filter.ProjectID's servers) with
+	// their security groups and volumes.
+	FindServerDetails(ctx context.Context, filter ServerFilter) (*ServerDetails, error)
+}
+
 // CreateServersRequest asks for Count identical servers.
 type CreateServersRequest struct {
 	ProjectID        string

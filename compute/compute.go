@@ -137,6 +137,8 @@ var (
 	_ ecs.FlavorService  = (*Service)(nil)
 	_ ecs.NetworkService = (*Service)(nil)
 	_ ecs.ImageService   = (*Service)(nil)
+
+	_ ecs.ServerDetailService = (*Service)(nil)
 )
 
 // inTx runs fn in a transaction and commits when it returns nil.

@@ -325,6 +325,45 @@ func (s *Service) FindServerByID(ctx context.Context, projectID, id string) (*ec
 	})
 }
 
+// FindServerDetail implements ecs.ServerDetailService.
+func (s *Service) FindServerDetail(ctx context.Context, projectID, id string) (*ecs.ServerDetails, error) {
+	return inReadTxValue(ctx, s, func(tx *sql.Tx) (*ecs.ServerDetails, error) {
+		srv, err := s.Store.ServerByID(ctx, tx, projectID, id)
+		if err != nil {
+			return nil, err
+		}
+		d := &ecs.ServerDetails{Servers: []*ecs.Server{srv}, Total: 1}
+		return d, s.serverDetails(ctx, tx, projectID, d)
+	})
+}
+
+// FindServerDetails implements ecs.ServerDetailService.
+func (s *Service) FindServerDetails(ctx context.Context, f ecs.ServerFilter) (*ecs.ServerDetails, error) {
+	return inReadTxValue(ctx, s, func(tx *sql.Tx) (*ecs.ServerDetails, error) {
+		servers, n, err := s.Store.FindServers(ctx, tx, f)
+		if err != nil {
+			return nil, err
+		}
+		d := &ecs.ServerDetails{Servers: servers, Total: n}
+		return d, s.serverDetails(ctx, tx, f.ProjectID, d)
+	})
+}
+
+// serverDetails reads the project's security groups and the volumes of
+// d.Servers into d.
+func (s *Service) serverDetails(ctx context.Context, tx *sql.Tx, projectID string, d *ecs.ServerDetails) error {
+	var err error
+	if d.SecurityGroups, err = s.Store.SecurityGroups(ctx, tx, projectID); err != nil {
+		return err
+	}
+	ids := make([]string, len(d.Servers))
+	for i, srv := range d.Servers {
+		ids[i] = srv.ID
+	}
+	d.Volumes, err = s.Store.VolumesOfServers(ctx, tx, projectID, ids)
+	return err
+}
+
 // FindServers implements ecs.ServerService.
 func (s *Service) FindServers(ctx context.Context, f ecs.ServerFilter) ([]*ecs.Server, int, error) {
 	var out []*ecs.Server

@@ -648,6 +648,66 @@ func TestFindServersThroughService(t *testing.T) {
 	}
 }
 
+// TestFindServerDetails checks that the one-read detail methods return what
+// the separate reads (servers, security groups, volumes) return.
+func TestFindServerDetails(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	b := setup(t)
+	p := b.newProject(t, ecs.DefaultQuota)
+	res := b.mustCreate(t, createRequest(p, func(r *ecs.CreateServersRequest) {
+		r.Count = 3
+		r.DataVolumes = []ecs.VolumeSpec{{VolumeType: "SSD", SizeGB: 20}}
+	}))
+	f := ecs.ServerFilter{ProjectID: p, Limit: 2}
+	servers, total, err := b.svc.FindServers(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sgs, err := b.svc.FindSecurityGroups(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vols, err := b.svc.VolumesOfServers(ctx, p, serverIDs(servers))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &ecs.ServerDetails{Servers: servers, Total: total, SecurityGroups: sgs, Volumes: vols}
+	got, err := b.svc.FindServerDetails(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("FindServerDetails (-separate reads +one read):\n%s", diff)
+	}
+	if len(got.SecurityGroups) == 0 || len(got.Volumes[servers[0].ID]) != 2 {
+		t.Errorf("FindServerDetails: %d security groups, %d volumes of %s; want some and 2",
+			len(got.SecurityGroups), len(got.Volumes[servers[0].ID]), servers[0].ID)
+	}
+
+	id := res.ServerIDs[0]
+	srv, err := b.svc.FindServerByID(ctx, p, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vols, err = b.svc.VolumesOfServers(ctx, p, []string{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = &ecs.ServerDetails{Servers: []*ecs.Server{srv}, Total: 1, SecurityGroups: sgs, Volumes: vols}
+	one, err := b.svc.FindServerDetail(ctx, p, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, one); diff != "" {
+		t.Errorf("FindServerDetail (-separate reads +one read):\n%s", diff)
+	}
+	// Another project sees none of them.
+	if _, err := b.svc.FindServerDetail(ctx, ecs.DevTenant.ProjectID, id); ecs.ErrorCode(err) != ecs.CodeServerNotFound {
+		t.Errorf("FindServerDetail from another project = %v, want %s", err, ecs.CodeServerNotFound)
+	}
+}
+
 func serverIDs(servers []*ecs.Server) []string {
 	var ids []string
 	for _, s := range servers {

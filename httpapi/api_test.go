@@ -54,7 +54,7 @@ func setupAPI(t *testing.T) *apiBundle {
 	if err := svc.SetHosts(ctx, hosts); err != nil {
 		t.Fatal(err)
 	}
-	s := NewServer(Services{Servers: svc, Jobs: svc, Tenants: svc, Flavors: svc, Networks: svc, Images: svc, Resources: svc}, logger)
+	s := NewServer(Services{Servers: svc, Details: svc, Jobs: svc, Tenants: svc, Flavors: svc, Networks: svc, Images: svc, Resources: svc}, logger)
 	return &apiBundle{handler: s.Handler(), svc: svc, db: db}
 }
 

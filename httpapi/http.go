@@ -29,7 +29,11 @@ const MaxBodyBytes = 1 << 20
 
 // Services are the domain services the API calls.
 type Services struct {
-	Servers  ecs.ServerService
+	Servers ecs.ServerService
+	// Details, when set, reads servers with their security groups and
+	// volumes in one read of the store (show and list servers); when nil,
+	// they are read through Servers, Networks and Resources one by one.
+	Details  ecs.ServerDetailService
 	Jobs     ecs.JobService
 	Tenants  ecs.TenantService
 	Flavors  ecs.FlavorService

@@ -69,11 +69,7 @@ func (s *Server) novaServerAction(w http.ResponseWriter, r *http.Request, body [
 // novaShowServer serves NovaShowServer.
 func (s *Server) novaShowServer(w http.ResponseWriter, r *http.Request, _ []byte) error {
 	pid := r.PathValue("project_id")
-	srv, err := s.Servers.FindServerByID(r.Context(), pid, r.PathValue("server_id"))
-	if err != nil {
-		return err
-	}
-	views, err := s.views(r.Context(), pid, []*ecs.Server{srv})
+	v, err := s.serverView(r.Context(), pid, r.PathValue("server_id"))
 	if err != nil {
 		return err
 	}
@@ -81,6 +77,6 @@ func (s *Server) novaShowServer(w http.ResponseWriter, r *http.Request, _ []byte
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	writeJSON(w, http.StatusOK, novaShowServerBody{Server: newNovaServer(views[0], scheme+"://"+r.Host)})
+	writeJSON(w, http.StatusOK, novaShowServerBody{Server: newNovaServer(v, scheme+"://"+r.Host)})
 	return nil
 }

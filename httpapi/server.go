@@ -44,15 +44,11 @@ func (s *Server) createServers(w http.ResponseWriter, r *http.Request, body []by
 // showServer serves ShowServer.
 func (s *Server) showServer(w http.ResponseWriter, r *http.Request, _ []byte) error {
 	pid := r.PathValue("project_id")
-	srv, err := s.Servers.FindServerByID(r.Context(), pid, r.PathValue("server_id"))
+	v, err := s.serverView(r.Context(), pid, r.PathValue("server_id"))
 	if err != nil {
 		return err
 	}
-	views, err := s.views(r.Context(), pid, []*ecs.Server{srv})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, showServerBody{Server: newServerDetail(views[0])})
+	writeJSON(w, http.StatusOK, showServerBody{Server: newServerDetail(v)})
 	return nil
 }
 
@@ -63,11 +59,7 @@ func (s *Server) listServersV1(w http.ResponseWriter, r *http.Request, _ []byte)
 	if err != nil {
 		return err
 	}
-	servers, total, err := s.Servers.FindServers(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	views, err := s.views(r.Context(), pid, servers)
+	views, total, err := s.findServerViews(r.Context(), f)
 	if err != nil {
 		return err
 	}
@@ -99,11 +91,7 @@ func (s *Server) listServersV11(w http.ResponseWriter, r *http.Request, _ []byte
 	if err != nil {
 		return err
 	}
-	servers, _, err := s.Servers.FindServers(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	views, err := s.views(r.Context(), pid, servers)
+	views, _, err := s.findServerViews(r.Context(), f)
 	if err != nil {
 		return err
 	}
@@ -112,20 +100,81 @@ func (s *Server) listServersV11(w http.ResponseWriter, r *http.Request, _ []byte
 		out[i] = newCloudServer(v, expect)
 	}
 	links := []pageLink{}
-	if f.Limit > 0 && len(servers) == f.Limit {
-		q.Set("marker", servers[len(servers)-1].ID)
+	if f.Limit > 0 && len(views) == f.Limit {
+		q.Set("marker", views[len(views)-1].Server.ID)
 		links = append(links, pageLink{Href: "/v1.1/" + pid + "/cloudservers/detail?" + q.Encode(), Rel: "next"})
 	}
 	writeJSON(w, http.StatusOK, listCloudServersBody{Servers: out, ServersLinks: links, RequestID: requestIDFrom(r.Context())})
 	return nil
 }
 
-// views joins servers with their flavors, images and security groups.
+// serverView reads the server id of the project and its view (with
+// Details, in one read of the store).
+func (s *Server) serverView(ctx context.Context, projectID, id string) (serverView, error) {
+	if s.Details != nil {
+		d, err := s.Details.FindServerDetail(ctx, projectID, id)
+		if err != nil {
+			return serverView{}, err
+		}
+		views, err := s.viewsOf(ctx, projectID, d.Servers, d.SecurityGroups, d.Volumes)
+		if err != nil {
+			return serverView{}, err
+		}
+		return views[0], nil
+	}
+	srv, err := s.Servers.FindServerByID(ctx, projectID, id)
+	if err != nil {
+		return serverView{}, err
+	}
+	views, err := s.views(ctx, projectID, []*ecs.Server{srv})
+	if err != nil {
+		return serverView{}, err
+	}
+	return views[0], nil
+}
+
+// findServerViews reads a page of servers and their views (with Details,
+// in one read of the store), and the count of the servers that match f.
+func (s *Server) findServerViews(ctx context.Context, f ecs.ServerFilter) ([]serverView, int, error) {
+	if s.Details != nil {
+		d, err := s.Details.FindServerDetails(ctx, f)
+		if err != nil {
+			return nil, 0, err
+		}
+		views, err := s.viewsOf(ctx, f.ProjectID, d.Servers, d.SecurityGroups, d.Volumes)
+		return views, d.Total, err
+	}
+	servers, total, err := s.Servers.FindServers(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	views, err := s.views(ctx, f.ProjectID, servers)
+	return views, total, err
+}
+
+// views joins servers with their flavors, images, security groups and
+// volumes.
 func (s *Server) views(ctx context.Context, projectID string, servers []*ecs.Server) ([]serverView, error) {
 	sgs, err := s.Networks.FindSecurityGroups(ctx, projectID)
 	if err != nil {
 		return nil, err
 	}
+	var vols map[string][]*ecs.Volume
+	if s.Resources != nil {
+		ids := make([]string, len(servers))
+		for i, srv := range servers {
+			ids[i] = srv.ID
+		}
+		if vols, err = s.Resources.VolumesOfServers(ctx, projectID, ids); err != nil {
+			return nil, err
+		}
+	}
+	return s.viewsOf(ctx, projectID, servers, sgs, vols)
+}
+
+// viewsOf joins servers with their flavors and images and with the
+// security groups and volumes read for them.
+func (s *Server) viewsOf(ctx context.Context, projectID string, servers []*ecs.Server, sgs []*ecs.SecurityGroup, vols map[string][]*ecs.Volume) ([]serverView, error) {
 	sgByID := make(map[string]*ecs.SecurityGroup, len(sgs))
 	for _, g := range sgs {
 		sgByID[g.ID] = g
@@ -137,16 +186,6 @@ func (s *Server) views(ctx context.Context, projectID string, servers []*ecs.Ser
 	imgByID := make(map[string]*ecs.Image, len(imgs))
 	for _, img := range imgs {
 		imgByID[img.ID] = img
-	}
-	var vols map[string][]*ecs.Volume
-	if s.Resources != nil {
-		ids := make([]string, len(servers))
-		for i, srv := range servers {
-			ids[i] = srv.ID
-		}
-		if vols, err = s.Resources.VolumesOfServers(ctx, projectID, ids); err != nil {
-			return nil, err
-		}
 	}
 	out := make([]serverView, len(servers))
 	for i, srv := range servers {

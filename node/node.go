@@ -302,7 +302,7 @@ func (m *Node) Run(ctx context.Context) error {
 	}
 
 	m.HTTP = httpapi.NewServer(httpapi.Services{
-		Servers: m.Service, Jobs: m.Service, Tenants: m.Service,
+		Servers: m.Service, Details: m.Service, Jobs: m.Service, Tenants: m.Service,
 		Flavors: m.Service, Networks: m.Service, Images: m.Service,
 		BatchResize: m.Service, Market: m.Service, Orders: m.Service,
 		Resources: m.Service, Identity: m.Service, Subscriptions: m.Service,
