@@ -49,11 +49,17 @@ type Services interface {
 
 // Store is the cross-project reading the console needs (a *store.DB).
 type Store interface {
-	BeginTx(ctx context.Context) (*sql.Tx, error)
+	// BeginReadTx starts a read-only transaction.
+	BeginReadTx(ctx context.Context) (*sql.Tx, error)
 	// AllServers returns every live server of every project.
 	AllServers(ctx context.Context, tx *sql.Tx) ([]*ecs.Server, error)
 	// UnfinishedJobs returns the jobs that have not ended, oldest first.
 	UnfinishedJobs(ctx context.Context, tx *sql.Tx) ([]*ecs.Job, error)
+	// RecentJobs returns the newest top-level jobs of a project and status
+	// ("" = all), newest first, with their sub-jobs.
+	RecentJobs(ctx context.Context, tx *sql.Tx, projectID, status string, limit int) ([]*ecs.Job, error)
+	// ServerByID returns a live server; projectID "" = any project.
+	ServerByID(ctx context.Context, tx *sql.Tx, projectID, id string) (*ecs.Server, error)
 	// JobByID returns a job with its sub-jobs; projectID "" = any project.
 	JobByID(ctx context.Context, tx *sql.Tx, projectID, id string) (*ecs.Job, error)
 	// Actions returns a server's actions; projectID "" = any project.

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ecs/v2/model"
+
 	ecs "github.com/ecsd-dev/ecsd"
 	"github.com/ecsd-dev/ecsd/console"
 	"github.com/ecsd-dev/ecsd/ecsdtest"
@@ -568,5 +570,47 @@ func TestFailedJobShowsWhy(t *testing.T) {
 	}
 	if job.Status != "FAIL" || failed != "resize_migrating" {
 		t.Errorf("job %s, failed step %q: %s", job.Status, failed, body)
+	}
+}
+
+// The jobs page lists the newest jobs, filtered by project and status, also
+// those of servers deleted since (named by ID then).
+func TestJobsPage(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	keep := b.env.CreateServer(t, "keep-1", "s6.small.1")
+	gone := b.env.CreateServer(t, "gone-1", "s6.small.1")
+	b.env.StopServer(t, keep)
+	del, err := b.env.ECS.DeleteServers(&model.DeleteServersRequest{Body: &model.DeleteServersRequestBody{
+		Servers: []model.ServerId{{Id: gone}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.env.MustSucceed(t, *del.JobId)
+	pid := b.env.Tenant.ProjectID
+	for _, tc := range []struct {
+		path        string
+		want, avoid []string
+	}{
+		{"/jobs", []string{"deleteServer", "stopServer", "createServer", "keep-1", *del.JobId}, nil},
+		{"/jobs?project=" + pid + "&status=SUCCESS", []string{"deleteServer", "stopServer"}, nil},
+		{"/jobs?status=FAIL", nil, []string{"deleteServer", "stopServer", "createServer"}},
+		{"/jobs?project=ffffffffffffffffffffffffffffffff", nil, []string{"deleteServer"}},
+	} {
+		status, body, _ := b.do(t, "GET", tc.path, nil)
+		if status != http.StatusOK {
+			t.Errorf("GET %s: %d: %s", tc.path, status, body)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("GET %s: no %q in the page", tc.path, w)
+			}
+		}
+		for _, a := range tc.avoid {
+			if strings.Contains(body, a) {
+				t.Errorf("GET %s: %q in the page, want it filtered out", tc.path, a)
+			}
+		}
 	}
 }

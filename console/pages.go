@@ -154,7 +154,7 @@ func (c *Console) renderPage(w http.ResponseWriter, r *http.Request, status int,
 
 // readTx runs fn in a read transaction of the store.
 func (c *Console) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := c.Store.BeginTx(ctx)
+	tx, err := c.Store.BeginReadTx(ctx)
 	if err != nil {
 		return err
 	}
@@ -392,83 +392,46 @@ func (c *Console) jobsPage(w http.ResponseWriter, r *http.Request) {
 		c.failErr(w, r, err)
 		return
 	}
-	jobs, names, err := c.recentJobs(ctx)
+	jobs, names, err := c.recentJobs(ctx, v.Project, v.Status)
 	if err != nil {
 		c.failErr(w, r, err)
 		return
 	}
 	for _, j := range jobs {
-		if (v.Project != "" && j.ProjectID != v.Project) || (v.Status != "" && j.Status != v.Status) {
-			continue
-		}
 		v.Jobs = append(v.Jobs, c.jobRow(j, names))
-		if len(v.Jobs) == maxJobs {
-			break
-		}
 	}
 	c.renderPage(w, r, http.StatusOK, "jobs", &page{Title: "Jobs", Nav: "jobs", Watch: "jobs", Data: v})
 }
 
-// recentJobs returns the top-level jobs the store can name without a scan
-// of the jobs table: those still running and those in the history of the
-// live servers, newest first, and the servers' names.
-func (c *Console) recentJobs(ctx context.Context) ([]*ecs.Job, map[string]string, error) {
+// recentJobs returns the newest top-level jobs (at most maxJobs) of a
+// project and status ("" = all), with the names of their servers that
+// still exist.
+func (c *Console) recentJobs(ctx context.Context, projectID, status string) ([]*ecs.Job, map[string]string, error) {
 	names := map[string]string{}
-	seen := map[string]bool{}
-	var out []*ecs.Job
+	var jobs []*ecs.Job
 	err := c.readTx(ctx, func(tx *sql.Tx) error {
-		servers, err := c.Store.AllServers(ctx, tx)
-		if err != nil {
+		var err error
+		if jobs, err = c.Store.RecentJobs(ctx, tx, projectID, status, maxJobs); err != nil {
 			return err
 		}
-		var acts []*ecs.Action
-		for _, s := range servers {
-			names[s.ID] = s.Name
-			as, err := c.Store.Actions(ctx, tx, "", s.ID)
-			if err != nil {
-				return err
-			}
-			acts = append(acts, as...)
-		}
-		// Only the newest actions can make the page.
-		slices.SortFunc(acts, func(a, b *ecs.Action) int { return b.StartTime.Compare(a.StartTime) })
-		var ids []string
-		for _, a := range acts[:min(len(acts), 2*maxJobs)] {
-			ids = append(ids, a.JobID)
-		}
-		running, err := c.Store.UnfinishedJobs(ctx, tx)
-		if err != nil {
-			return err
-		}
-		for _, j := range running {
-			ids = append(ids, j.ID)
-		}
-		for _, id := range ids {
-			j, err := c.Store.JobByID(ctx, tx, "", id)
-			if ecs.ErrorCode(err) != "" {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if j.ParentID != "" {
-				if seen[j.ParentID] {
+		for _, j := range jobs {
+			for _, sj := range append([]*ecs.Job{j}, j.SubJobs...) {
+				if sj.ServerID == "" || names[sj.ServerID] != "" {
 					continue
 				}
-				p, err := c.Store.JobByID(ctx, tx, "", j.ParentID)
-				if err == nil {
-					j = p
+				srv, err := c.Store.ServerByID(ctx, tx, "", sj.ServerID)
+				switch {
+				case ecs.ErrorCode(err) != "": // deleted since
+				case err != nil:
+					return err
+				default:
+					names[srv.ID] = srv.Name
 				}
-			}
-			if !seen[j.ID] {
-				seen[j.ID] = true
-				out = append(out, j)
 			}
 		}
 		return nil
 	})
-	slices.SortStableFunc(out, func(a, b *ecs.Job) int { return b.BeginTime.Compare(a.BeginTime) })
-	return out, names, err
+	return jobs, names, err
 }
 
 func (c *Console) jobRow(j *ecs.Job, names map[string]string) *jobRow {

@@ -57,6 +57,48 @@ func (d *DB) JobByID(ctx context.Context, tx *sql.Tx, projectID, id string) (*ec
 	return j, nil
 }
 
+// RecentJobs returns the newest top-level jobs (those without a parent),
+// newest first, at most limit of them, each with its sub-jobs: of one
+// project and with one status, or of every project ("") and any status
+// (""). It reads from the newest job back, never the whole table.
+func (d *DB) RecentJobs(ctx context.Context, tx *sql.Tx, projectID, status string, limit int) ([]*ecs.Job, error) {
+	q := `SELECT ` + jobColumns + ` FROM jobs WHERE parent_id = ''`
+	var args []any
+	if projectID != "" {
+		q += ` AND project_id = ?`
+		args = append(args, projectID)
+	}
+	if status != "" {
+		q += ` AND status = ?`
+		args = append(args, status)
+	}
+	q += ` ORDER BY seq DESC LIMIT ?`
+	args = append(args, limit)
+	rows, err := d.query(ctx, tx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: recent jobs: %w", err)
+	}
+	var out []*ecs.Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: recent jobs: %w", err)
+		}
+		out = append(out, j)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: recent jobs: %w", err)
+	}
+	for _, j := range out {
+		if j.SubJobs, err = d.SubJobs(ctx, tx, j.ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // SubJobs returns the sub-jobs of a job in creation order; a job that is
 // not a parent (parentID "") has none.
 func (d *DB) SubJobs(ctx context.Context, tx *sql.Tx, parentID string) ([]*ecs.Job, error) {

@@ -168,3 +168,57 @@ func jobIDs(jobs []*ecs.Job) []string {
 	}
 	return ids
 }
+
+func TestRecentJobs(t *testing.T) {
+	t.Parallel()
+	storetest.EachEngine(t, func(t *testing.T, e storetest.Engine) {
+		ctx := t.Context()
+		db := e.NewDB(t)
+		other := "ffffffffffffffffffffffffffffffff"
+		jobs := []*ecs.Job{
+			{ID: "p1", ProjectID: project, Type: ecs.JobStartServer, Status: ecs.JobSuccess},
+			{ID: "p1-a", ParentID: "p1", ProjectID: project, Type: ecs.JobStartServer, Status: ecs.JobSuccess},
+			{ID: "p1-b", ParentID: "p1", ProjectID: project, Type: ecs.JobStartServer, Status: ecs.JobSuccess},
+			{ID: "o1", ProjectID: other, Type: ecs.JobStopServer, Status: ecs.JobRunning},
+			{ID: "p2", ProjectID: project, Type: ecs.JobResizeServer, Status: ecs.JobFail},
+			{ID: "p3", ProjectID: project, Type: ecs.JobResizeServer, Status: ecs.JobRunning},
+		}
+		inTx(t, db, func(tx *sql.Tx) error {
+			for _, j := range jobs {
+				j.Params, j.BeginTime = "{}", testTime
+				if err := db.InsertJob(ctx, tx, j); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		for _, tc := range []struct {
+			project, status string
+			limit           int
+			want            []string
+		}{
+			{"", "", 10, []string{"p3", "p2", "o1", "p1"}},
+			{"", "", 2, []string{"p3", "p2"}},
+			{project, "", 10, []string{"p3", "p2", "p1"}},
+			{"", ecs.JobRunning, 10, []string{"p3", "o1"}},
+			{project, ecs.JobSuccess, 10, []string{"p1"}},
+			{other, ecs.JobFail, 10, nil},
+		} {
+			inTx(t, db, func(tx *sql.Tx) error {
+				got, err := db.RecentJobs(ctx, tx, tc.project, tc.status, tc.limit)
+				if err != nil {
+					return err
+				}
+				if diff := cmp.Diff(tc.want, jobIDs(got), cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("RecentJobs(%q, %q, %d) (-want +got, newest first):\n%s", tc.project, tc.status, tc.limit, diff)
+				}
+				for _, j := range got {
+					if j.ID == "p1" && !cmp.Equal(jobIDs(j.SubJobs), []string{"p1-a", "p1-b"}) {
+						t.Errorf("p1's sub-jobs = %v, want p1-a, p1-b", jobIDs(j.SubJobs))
+					}
+				}
+				return nil
+			})
+		}
+	})
+}
