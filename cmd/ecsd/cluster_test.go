@@ -176,13 +176,9 @@ func TestClusterSurvivesNodeKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	deadline := time.Now().Add(60 * time.Second)
-	for accepted.Load() < servers*rounds/3 || runningOn(t, db, fmt.Sprintf("node-%d", victim)) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the victim never worked a job")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, "the victim to work a job a third of the way in", func() bool {
+		return accepted.Load() >= servers*rounds/3 && runningOn(t, db, fmt.Sprintf("node-%d", victim)) > 0
+	})
 	dead.Store(true)
 	nodes[victim].kill(t)
 	wg.Wait()
@@ -242,21 +238,12 @@ func resizeOnce(t *testing.T, nodes []*process, live func() *ecssdk.EcsClient, p
 // waitJob waits until job has ended, asking a live node each time, and
 // returns its status. Errors go to onErr, if set.
 func waitJob(t *testing.T, live func() *ecssdk.EcsClient, job string, onErr func(error)) string {
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := live().ShowJob(&model.ShowJobRequest{JobId: job})
-		if err == nil && ended(resp.Status.Value()) {
-			return resp.Status.Value()
-		}
-		if err != nil && onErr != nil {
-			onErr(err)
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("job %s: not ended within 60 s (last error %v)", job, err)
-			return ""
-		}
-		time.Sleep(20 * time.Millisecond)
+	resp, err := jobWhen(live, job, ended, onErr)
+	if err != nil {
+		t.Error(err)
+		return ""
 	}
+	return resp.Status.Value()
 }
 
 // runningOn counts the River jobs that node is working.
@@ -324,20 +311,13 @@ func TestClusterOneResizeWins(t *testing.T) {
 // waitPaused waits until node p's clock reports paused.
 func waitPaused(t *testing.T, p *process) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	waitFor(t, "node "+p.url+"'s clock to pause", func() bool {
 		var st struct {
 			Paused bool `json:"paused"`
 		}
 		p.control(t, http.MethodGet, "/_ecsd/clock", "", &st)
-		if st.Paused {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("node %s: clock not paused within 10 s", p.url)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return st.Paused
+	})
 }
 
 // privatePostgres starts a PostgreSQL server of the test's own (the
@@ -437,30 +417,35 @@ func TestClusterSurvivesDatabaseOutage(t *testing.T) {
 	for s := range servers {
 		wg.Go(func() {
 			maybe := false // an earlier request for this round answered 503
-			for round := 0; !quit.Load(); {
+			for round := 0; !quit.Load(); round++ {
 				target := seq[round%len(seq)]
-				resp, err := live().ResizePostPaidServer(&model.ResizePostPaidServerRequest{ServerId: ids[s],
-					Body: &model.ResizePostPaidServerRequestBody{Resize: &model.ResizePostPaidServerOption{FlavorRef: target}}})
-				var apiErr *sdkerr.ServiceResponseError
-				job := ""
-				switch {
-				case err == nil:
-					job = *resp.JobId
-				case refused(err):
-					maybe = true
-				case maybe && errors.As(err, &apiErr):
-					job = unknownResize(nodes, ids[s], records[s])
-				default:
-					t.Errorf("resize %s through a node: %v; want success or a 503 during the outage", ids[s], err)
-					return
-				}
+				job, failed := "", false
+				poll(time.Minute, func() bool {
+					resp, err := live().ResizePostPaidServer(&model.ResizePostPaidServerRequest{ServerId: ids[s],
+						Body: &model.ResizePostPaidServerRequestBody{Resize: &model.ResizePostPaidServerOption{FlavorRef: target}}})
+					var apiErr *sdkerr.ServiceResponseError
+					switch {
+					case err == nil:
+						job = *resp.JobId
+					case refused(err):
+						maybe = true
+					case maybe && errors.As(err, &apiErr):
+						job = unknownResize(nodes, ids[s], records[s])
+					default:
+						t.Errorf("resize %s through a node: %v; want success or a 503 during the outage", ids[s], err)
+						failed = true
+					}
+					return job != "" || failed || quit.Load()
+				})
 				if job == "" {
-					time.Sleep(20 * time.Millisecond)
-					continue
+					if !failed && !quit.Load() {
+						t.Errorf("resize %s: not accepted within a minute", ids[s])
+					}
+					return
 				}
 				served.Add(1)
 				records[s] = append(records[s], resizeRecord{job: job, target: target, status: waitJob(t, live, job, onErr)})
-				round, maybe = round+1, false
+				maybe = false
 			}
 		})
 	}
@@ -513,12 +498,8 @@ func checkServers(t *testing.T, nodes []*process, live func() *ecssdk.EcsClient,
 // waitFor waits up to a minute for cond.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !poll(time.Minute, cond) {
+		t.Fatalf("timed out waiting for %s", what)
 	}
 }
 

@@ -131,21 +131,17 @@ func (p *process) control(t *testing.T, method, path, body string, out any) {
 func (p *process) pauseInPhase(t *testing.T) bool {
 	t.Helper()
 	p.control(t, "POST", "/_ecsd/clock", `{"paused": true}`, nil)
-	deadline := time.Now().Add(2 * time.Second)
-	for {
+	sleeping := poll(2*time.Second, func() bool {
 		var st struct {
 			Sleepers int `json:"sleepers"`
 		}
 		p.control(t, "GET", "/_ecsd/clock", "", &st)
-		if st.Sleepers > 0 {
-			return true
-		}
-		if time.Now().After(deadline) {
-			p.resume(t)
-			return false
-		}
-		time.Sleep(5 * time.Millisecond)
+		return st.Sleepers > 0
+	})
+	if !sleeping {
+		p.resume(t)
 	}
+	return sleeping
 }
 
 // resume lets the (restarted) ecsd's clock run again.
@@ -222,19 +218,46 @@ func slowConfig(t *testing.T, dir string) string {
 	return path
 }
 
+// poll calls cond every few milliseconds until it reports true, for at most
+// timeout, and reports whether it did: the processes under test change
+// state on their own, and their APIs are the only way to see it.
+func poll(timeout time.Duration, cond func() bool) bool {
+	for deadline := time.Now().Add(timeout); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
+}
+
+// pollJob waits up to a minute until job id's status satisfies done and
+// returns the job.
 func pollJob(t *testing.T, c *ecssdk.EcsClient, id string, done func(status string) bool) *model.ShowJobResponse {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := c.ShowJob(&model.ShowJobRequest{JobId: id})
-		if err == nil && done(resp.Status.Value()) {
-			return resp
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job %s: timed out (last error %v)", id, err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	resp, err := jobWhen(func() *ecssdk.EcsClient { return c }, id, done, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return resp
+}
+
+// jobWhen waits up to a minute until job id's status satisfies done,
+// asking the client next returns each time, and returns the job. Errors of
+// the requests go to onErr, if set.
+func jobWhen(next func() *ecssdk.EcsClient, id string, done func(status string) bool, onErr func(error)) (*model.ShowJobResponse, error) {
+	var resp *model.ShowJobResponse
+	var err error
+	ok := poll(time.Minute, func() bool {
+		resp, err = next().ShowJob(&model.ShowJobRequest{JobId: id})
+		if err != nil && onErr != nil {
+			onErr(err)
+		}
+		return err == nil && done(resp.Status.Value())
+	})
+	if !ok {
+		return nil, fmt.Errorf("job %s: not done within a minute (last error %v)", id, err)
+	}
+	return resp, nil
 }
 
 func ended(s string) bool { return s == "SUCCESS" || s == "FAIL" }
@@ -243,8 +266,8 @@ func ended(s string) bool { return s == "SUCCESS" || s == "FAIL" }
 // reports false once they have all ended.
 func anyRunning(t *testing.T, c *ecssdk.EcsClient, jobs []string) bool {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
+	running, allEnded := false, false
+	if !poll(time.Minute, func() bool {
 		done := 0
 		for _, id := range jobs {
 			resp, err := c.ShowJob(&model.ShowJobRequest{JobId: id})
@@ -253,18 +276,18 @@ func anyRunning(t *testing.T, c *ecssdk.EcsClient, jobs []string) bool {
 			}
 			switch s := resp.Status.Value(); {
 			case s == "RUNNING":
+				running = true
 				return true
 			case ended(s):
 				done++
 			}
 		}
-		if done == len(jobs) {
-			return false
-		}
-		time.Sleep(5 * time.Millisecond)
+		allEnded = done == len(jobs)
+		return allEnded
+	}) {
+		t.Fatal("no job running or ended within 60 s")
 	}
-	t.Fatal("no job running or ended within 60 s")
-	return false
+	return running
 }
 
 // TestKillDuringJobs kills ecsd with SIGKILL while creates and resizes are
