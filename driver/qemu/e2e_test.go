@@ -154,18 +154,18 @@ func TestResizeThroughSDK(t *testing.T) {
 		return
 	}
 	var cpus, memKB int
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		console := mustDescribe(t, d, id).ConsoleLog
+	var console string
+	defer func() {
+		if t.Failed() {
+			t.Logf("the guest's console ends with:\n%s", console)
+		}
+	}()
+	waitUntil(t, 3*time.Minute, "the guest to report 2 CPUs on its console", func() bool {
+		console = mustDescribe(t, d, id).ConsoleLog
 		var ok bool
-		if cpus, memKB, ok = guestReport(console); ok && cpus == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the guest did not report 2 CPUs within 3 minutes; its console ends with:\n%s", console)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		cpus, memKB, ok = guestReport(console)
+		return ok && cpus == 2
+	})
 	// The kernel keeps some memory for itself; what it reports lies between
 	// the old machine's 128 MiB and the new one's 256 MiB.
 	if memKB <= 128*1024 || memKB > 256*1024 {
