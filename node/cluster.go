@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"sync"
 	"time"
@@ -40,7 +39,7 @@ func (m *Node) openStore(ctx context.Context) (*store.DB, error) {
 	}
 	db, err := store.OpenPostgres(ctx, m.Config.Database, store.PostgresOptions{MaxOpenConns: m.Config.DatabaseMaxConns})
 	if err != nil {
-		return nil, fmt.Errorf("PostgreSQL %s: %w", redact(m.Config.Database), err)
+		return nil, fmt.Errorf("PostgreSQL %s: %w", store.RedactURL(m.Config.Database), err)
 	}
 	return db, nil
 }
@@ -53,21 +52,12 @@ func (m *Node) shared() bool { return m.DB.Engine() == store.EnginePostgres }
 func (m *Node) storeName() string {
 	switch {
 	case m.shared():
-		return "postgres " + redact(m.Config.Database)
+		return "postgres " + store.RedactURL(m.Config.Database)
 	case m.DB.Path() == "":
 		return "sqlite in memory (ephemeral)"
 	default:
 		return "sqlite " + m.DB.Path()
 	}
-}
-
-// redact returns a database URL without its password.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(a database URL that does not parse)"
-	}
-	return u.Redacted()
 }
 
 // defaultNodeID returns the host name with a random suffix: a restarted
@@ -115,8 +105,7 @@ type cluster struct {
 	runner  *worker.Runner
 	timeout time.Duration
 
-	mu            sync.Mutex
-	overridesSeen string // the overrides setting last put in force here
+	overridesSeen latest // the overrides setting last put in force here
 	// orphans are the River jobs seen running for this node at the last
 	// beat while its runner did not work them.
 	orphans map[int64]bool
@@ -129,7 +118,8 @@ type cluster struct {
 func (m *Node) startCluster(runner *worker.Runner) {
 	c := &cluster{node: m, runner: runner, timeout: m.nodeTimeout(),
 		stop: make(chan struct{}), done: make(chan struct{})}
-	c.overridesSeen, _ = m.DB.Setting(context.Background(), seed.OverridesSetting)
+	seen, _ := m.DB.Setting(context.Background(), seed.OverridesSetting)
+	c.overridesSeen.swap(seen)
 	m.cluster = c
 	go c.run()
 }
@@ -268,11 +258,7 @@ func (c *cluster) follow(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	changed := overrides != c.overridesSeen
-	c.overridesSeen = overrides
-	c.mu.Unlock()
-	if changed {
+	if c.overridesSeen.swap(overrides) {
 		return m.Overrides.Restore(ctx)
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"net/url"
 	"sort"
 	"syscall"
 	"time"
@@ -136,6 +137,17 @@ const (
 	pgCannotConnectNow = "57P03"
 	pgConnectionClass  = "08"
 )
+
+// RedactURL returns a database URL fit for messages and logs: its password,
+// if any, replaced by "xxxxx"; "(not a URL)" for a string that does not
+// parse.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(not a URL)"
+	}
+	return u.Redacted()
+}
 
 // IsUnavailable reports whether err means that the database cannot be
 // reached or is going away: the connection was refused, reset or closed,

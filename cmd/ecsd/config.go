@@ -22,6 +22,7 @@ import (
 
 	ecs "github.com/ecsd-dev/ecsd"
 	"github.com/ecsd-dev/ecsd/seed"
+	"github.com/ecsd-dev/ecsd/store"
 )
 
 // Config is ecsd's configuration. DefaultConfig returns the built-in
@@ -542,7 +543,7 @@ func (c Config) Validate() error {
 		bad("data_dir", "must not be empty unless ephemeral or database is set")
 	}
 	if c.Database != "" && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
-		bad("database", "want a PostgreSQL URL (postgres://user:password@host:port/name), not %q", redactURL(c.Database))
+		bad("database", "want a PostgreSQL URL (postgres://user:password@host:port/name), not %q", store.RedactURL(c.Database))
 	}
 	if c.Database != "" && c.Ephemeral {
 		bad("ephemeral", "cannot be combined with database: PostgreSQL state is never ephemeral")
