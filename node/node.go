@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 
@@ -262,26 +261,24 @@ func (m *Node) Run(ctx context.Context) error {
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &worker.WakeWorker{})
-	var riverDriver riverdriver.Driver[*sql.Tx]
+	// The worker completes River's job in its last transaction, through
+	// the engine's driver type.
 	if m.shared() {
-		// PostgreSQL through database/sql: no LISTEN/NOTIFY, so poll-only
-		// too; the client's ID is the node's, which the store's rescue of
-		// dead nodes' jobs relies on.
-		riverDriver = riverdatabasesql.New(db.SQL())
 		river.AddWorker(workers, &worker.Worker[*riverdatabasesql.Driver]{Runner: runner})
 	} else {
-		riverDriver = worker.SQLiteDriver{Driver: riversqlite.New(db.SQL())}
 		river.AddWorker(workers, &worker.Worker[*riversqlite.Driver]{Runner: runner})
 	}
-	m.River, err = river.NewClient(riverDriver, &river.Config{
+	// The client's ID is the node's, which the store's rescue of dead
+	// nodes' jobs relies on.
+	m.River, err = river.NewClient(db.RiverDriver(), &river.Config{
 		ID:            m.NodeID,
 		Logger:        m.Logger.With("component", "river"),
 		Queues:        map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 100}},
 		Workers:       workers,
 		FetchCooldown: 5 * time.Millisecond,
-		// SQLite has no LISTEN/NOTIFY: worker.Queue wakes the producer
-		// after each commit that enqueued jobs (see worker.SQLiteDriver);
-		// the poll is the backstop (retries, jobs rescued at start).
+		// Neither engine listens here (store.DB.RiverDriver): worker.Queue
+		// wakes the producer after each commit that enqueued jobs; the poll
+		// is the backstop (retries, jobs rescued, other nodes' jobs).
 		FetchPollInterval:    25 * time.Millisecond,
 		JobTimeout:           -1,
 		RescueStuckJobsAfter: 24 * time.Hour,

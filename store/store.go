@@ -86,15 +86,34 @@ func (d *DB) Engine() string { return d.dialect.name }
 func (d *DB) SQL() *sql.DB { return d.db }
 
 // RiverDriver returns River's database/sql driver for the engine, over the
-// same pool: riversqlite on SQLite, riverdatabasesql on PostgreSQL. Both
-// work on *sql.Tx, so that River's client type is river.Client[*sql.Tx] on
-// either engine.
+// same pool: riverdatabasesql on PostgreSQL, riversqlite on SQLite (as a
+// pollOnlySQLite). Both work on *sql.Tx, so that River's client type is
+// river.Client[*sql.Tx] on either engine, and neither listens: River runs
+// poll-only, and wakes its producer after each insert made outside a
+// transaction.
 func (d *DB) RiverDriver() riverdriver.Driver[*sql.Tx] {
 	if d.dialect.name == EnginePostgres {
 		return riverdatabasesql.New(d.db)
 	}
-	return riversqlite.New(d.db)
+	return pollOnlySQLite{riversqlite.New(d.db)}
 }
+
+// pollOnlySQLite is River's SQLite driver for a client in poll-only mode.
+// riversqlite reports a listener (an outbox table that its listener polls
+// every 50 ms), so River neither wakes its producer after an insert outside
+// a transaction nor skips writing an outbox row into each enqueueing
+// transaction, which no one reads in poll-only mode. pollOnlySQLite
+// reports no listener: River then wakes the producer after each insert
+// outside a transaction (worker.Queue's wake) and writes no outbox rows.
+type pollOnlySQLite struct {
+	*riversqlite.Driver
+}
+
+// SupportsListener implements riverdriver.Driver.
+func (pollOnlySQLite) SupportsListener() bool { return false }
+
+// SupportsListenNotify implements riverdriver.Driver.
+func (pollOnlySQLite) SupportsListenNotify() bool { return false }
 
 // Path returns the SQLite database file, or "" for an ephemeral database
 // and on PostgreSQL.

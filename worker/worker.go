@@ -14,7 +14,6 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
 
 	ecs "github.com/ecsd-dev/ecsd"
@@ -124,23 +123,6 @@ func (q *Queue) wakeLoop() {
 		}
 	}
 }
-
-// SQLiteDriver is River's SQLite driver for a client in poll-only mode.
-// riversqlite reports a listener (an outbox table that its listener polls
-// every 50 ms), so River neither wakes its producer after an insert outside
-// a transaction nor skips writing an outbox row into each enqueueing
-// transaction, which no one reads in poll-only mode. SQLiteDriver reports
-// no listener: River then wakes the producer of the queue after each insert
-// outside a transaction (Queue's wake) and writes no outbox rows.
-type SQLiteDriver struct {
-	*riversqlite.Driver
-}
-
-// SupportsListener implements riverdriver.Driver.
-func (SQLiteDriver) SupportsListener() bool { return false }
-
-// SupportsListenNotify implements riverdriver.Driver.
-func (SQLiteDriver) SupportsListenNotify() bool { return false }
 
 // WakeArgs is the River job that Queue inserts, outside any transaction,
 // to wake River's producer. It is unique in every state, so only the first

@@ -260,7 +260,7 @@ func TestRiverWake(t *testing.T) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &worker.Worker[*riversqlite.Driver]{Runner: b.runner})
 	river.AddWorker(workers, &worker.WakeWorker{})
-	client, err := river.NewClient[*sql.Tx](worker.SQLiteDriver{Driver: riversqlite.New(b.db.SQL())}, &river.Config{
+	client, err := river.NewClient(b.db.RiverDriver(), &river.Config{
 		Logger:               discard,
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
 		Workers:              workers,
