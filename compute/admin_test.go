@@ -328,7 +328,7 @@ func TestResetStopsRunningJobs(t *testing.T) {
 	b := setupAdmin(t)
 	a, other := b.newProject(t, ecs.DefaultQuota), b.newProject(t, ecs.DefaultQuota)
 	clk := &blockingClock{waiting: make(chan string, 10)}
-	runner := &worker.Runner{Store: b.db, Driver: b.drv, Flavors: cat, Clock: clk, Timing: worker.Timing{},
+	runner := &worker.Runner{Store: b.db, Driver: b.drv, Flavors: cat, Clock: clk, Timing: worker.EveryPhase(time.Nanosecond),
 		Logger: slog.New(slog.DiscardHandler)}
 	b.admin.Workers = runner
 
@@ -394,7 +394,7 @@ func TestRunnerJobVanishes(t *testing.T) {
 	a := b.newProject(t, ecs.DefaultQuota)
 	step := make(chan struct{})
 	clk := &steppingClock{step: step, waiting: make(chan struct{}, 1)}
-	runner := &worker.Runner{Store: b.db, Driver: b.drv, Flavors: cat, Clock: clk, Timing: worker.Timing{},
+	runner := &worker.Runner{Store: b.db, Driver: b.drv, Flavors: cat, Clock: clk, Timing: worker.EveryPhase(time.Nanosecond),
 		Logger: slog.New(slog.DiscardHandler)}
 	res := b.mustCreate(t, createRequest(a, nil))
 	job := b.queue.Jobs(a)[0]

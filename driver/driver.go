@@ -54,6 +54,10 @@ type Capabilities struct {
 	ColdResize bool
 	// Persistent: instances outlive the ecsd process (Recover re-attaches them).
 	Persistent bool
+	// Immediate: operations take no time and change nothing outside this
+	// process, so the worker may record several phases of a job in one
+	// store transaction (a job then resumed after a crash starts over).
+	Immediate bool
 }
 
 // Driver manages the machines behind servers. Every method takes a context

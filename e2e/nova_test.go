@@ -89,7 +89,7 @@ func wantHTTPStatus(t *testing.T, err error, status int) {
 
 func TestNova(t *testing.T) {
 	t.Parallel()
-	b := setup(t, "instant")
+	b := setupWith(t, options{stepped: true}) // a revert is observed at the gate
 	c := b.novaClient(b.account)
 	ctx := t.Context()
 

@@ -840,7 +840,7 @@ func TestServerStates(t *testing.T) {
 func TestConcurrentRequests(t *testing.T) {
 	t.Parallel()
 	small := testTenant(9, ecs.Quota{Instances: 5, Cores: 100, RAMMB: 409600})
-	b := setupWith(t, options{tenants: []node.TenantQuota{small}})
+	b := setupWith(t, options{tenants: []node.TenantQuota{small}, stepped: true})
 	other := b.login(t, small.Tenant)
 	id := b.mustCreateStopped(t, "contended", "s6.large.2", "")
 

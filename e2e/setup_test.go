@@ -46,6 +46,7 @@ import (
 	"github.com/ecsd-dev/ecsd/ecsdtest"
 	"github.com/ecsd-dev/ecsd/node"
 	"github.com/ecsd-dev/ecsd/signature"
+	"github.com/ecsd-dev/ecsd/worker"
 )
 
 // Fixtures of the default catalogue (docs/compatibility.md, "Catalogue").
@@ -83,6 +84,10 @@ const waitTimeout = 30 * time.Second
 type options struct {
 	// timing is the timing profile: "instant" (default) or "fast".
 	timing string
+	// stepped makes every phase last a microsecond, so that a held gate
+	// stops each one: a phase that takes no time does not wait, and the
+	// gate cannot hold it.
+	stepped bool
 	// tenants are started besides the development tenant.
 	tenants []node.TenantQuota
 }
@@ -129,6 +134,9 @@ func setupWith(t *testing.T, opts options) *bundle {
 		Timing:    opts.timing,
 		Tenants:   append([]node.TenantQuota{{Tenant: ecs.DevTenant, Quota: ecs.DefaultQuota}}, opts.tenants...),
 		DevTenant: true, Version: "e2e",
+	}
+	if opts.stepped {
+		cfg.PhaseOverrides = worker.EveryPhase(time.Microsecond)
 	}
 	ecsdtest.UseDatabase(t, &cfg)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -406,10 +414,12 @@ func (a *account) wantJob(t *testing.T, jobID, status string) *model.ShowJobResp
 }
 
 // gate is the node's ecs.Clock. While open it is the real clock. While
-// held, every Sleep (the wait of each job phase, entered right after the
-// phase has been recorded) blocks until Step lets one sleeper go, so a test
-// can look at each intermediate state for as long as it needs, however slow
-// the machine, and then move the job on.
+// held, every Sleep (the wait of each job phase that lasts, entered right
+// after the phase has been committed) blocks until Step lets one sleeper
+// go, so a test can look at each intermediate state for as long as it
+// needs, however slow the machine, and then move the job on. Phases that
+// take no time are not waited for: a test that steps through them runs
+// with options.stepped or the fast profile.
 type gate struct {
 	mu   sync.Mutex
 	open chan struct{} // closed while the gate is open

@@ -238,6 +238,20 @@ func (e *Engine) Phase(ctx context.Context, ev PhaseEvent) (delay time.Duration,
 	return delay, fail, nil
 }
 
+// MatchesPhase reports whether any live rule matches a job entering a
+// phase, from the cache alone: when it says no, Phase would neither delay
+// nor fail the job, nor write to the store.
+func (e *Engine) MatchesPhase(ev PhaseEvent) bool {
+	e.cacheMu.RLock()
+	defer e.cacheMu.RUnlock()
+	for _, c := range e.events {
+		if !c.isSpent() && c.matchesPhase(ev) {
+			return true
+		}
+	}
+	return false
+}
+
 // SoldOut reports whether a sold_out rule marks flavorID sold out in az
 // (a rule without an AZ marks it sold out everywhere). It reads only the
 // cache.

@@ -105,7 +105,9 @@ type failure struct {
 func (r *Runner) Run(ctx context.Context, jobID string, giveUp bool, complete CompleteFunc) (err error) {
 	ctx, untrack := r.running.track(ctx, jobID)
 	defer func() { err = untrack(err, r.Logger) }()
-	job, srv, err := r.load(ctx, jobID)
+	t := r.txs()
+	defer t.abort()
+	job, srv, err := r.load(ctx, t, jobID)
 	if err != nil {
 		return err
 	}
@@ -120,16 +122,16 @@ func (r *Runner) Run(ctx context.Context, jobID string, giveUp bool, complete Co
 		if srv != nil {
 			srv.ResizeFlavorID, srv.ResizeHostID = "", ""
 		}
-		return r.end(ctx, job, nil, internalFailure, complete, srv)
+		return r.end(ctx, t, job, nil, internalFailure, complete, srv)
 	}
 	if p == nil { // nothing to do: the server is already where the job leads
-		return r.end(ctx, job, &plan{}, nil, complete, nil)
+		return r.end(ctx, t, job, &plan{}, nil, complete, nil)
 	}
-	err = r.walk(ctx, job, p)
+	err = r.walk(ctx, t, job, p)
 	var f *failure
 	switch {
 	case err == nil:
-		return r.end(ctx, job, p, nil, complete, nil)
+		return r.end(ctx, t, job, p, nil, complete, nil)
 	case errors.As(err, &f):
 	case ctx.Err() != nil || vanished(err):
 		return err
@@ -143,14 +145,14 @@ func (r *Runner) Run(ctx context.Context, jobID string, giveUp bool, complete Co
 	// The rollback undoes the driver's work and computes the server's
 	// restored state; end writes it in the transaction that fails the job,
 	// so that a job never ends with its server left behind.
-	cur, err := r.server(ctx, job)
+	cur, err := r.server(ctx, t, job)
 	if err != nil {
 		return err
 	}
 	if p.rollback != nil {
 		p.rollback(ctx, cur)
 	}
-	return r.end(ctx, job, p, f, complete, cur)
+	return r.end(ctx, t, job, p, f, complete, cur)
 }
 
 // adopt gives a driver whose machines live only in its process (sim) the
@@ -187,10 +189,10 @@ func (r *Runner) adopt(ctx context.Context, job *ecs.Job, srv *ecs.Server) {
 // reason internal to ecsd; the detail is logged, never sent.
 var internalFailure = &failure{code: ecs.CodeInternal, reason: "The job failed because of an internal error."}
 
-func (r *Runner) load(ctx context.Context, jobID string) (*ecs.Job, *ecs.Server, error) {
+func (r *Runner) load(ctx context.Context, t *txs, jobID string) (*ecs.Job, *ecs.Server, error) {
 	var job *ecs.Job
 	var srv *ecs.Server
-	err := r.inTx(ctx, func(tx *sql.Tx) error {
+	err := t.do(ctx, func(tx *sql.Tx) error {
 		var err error
 		if job, err = r.Store.JobByID(ctx, tx, "", jobID); err != nil {
 			return err
@@ -206,9 +208,9 @@ func (r *Runner) load(ctx context.Context, jobID string) (*ecs.Job, *ecs.Server,
 	return job, srv, nil
 }
 
-func (r *Runner) server(ctx context.Context, job *ecs.Job) (*ecs.Server, error) {
+func (r *Runner) server(ctx context.Context, t *txs, job *ecs.Job) (*ecs.Server, error) {
 	var srv *ecs.Server
-	err := r.inTx(ctx, func(tx *sql.Tx) error {
+	err := t.do(ctx, func(tx *sql.Tx) error {
 		var err error
 		srv, err = r.Store.ServerByID(ctx, tx, "", job.ServerID)
 		return err
@@ -216,8 +218,11 @@ func (r *Runner) server(ctx context.Context, job *ecs.Job) (*ecs.Server, error) 
 	return srv, err
 }
 
-// walk runs the steps from the one the job had reached.
-func (r *Runner) walk(ctx context.Context, job *ecs.Job, p *plan) error {
+// walk runs the steps from the one the job had reached. A step's
+// transaction is committed before the step waits, before fault rules that
+// may fire are consulted, and before the step fails the job; otherwise it
+// stays open for the next step (see txs).
+func (r *Runner) walk(ctx context.Context, t *txs, job *ecs.Job, p *plan) error {
 	start := 0
 	for i, st := range p.steps {
 		if st.task == job.Phase {
@@ -227,7 +232,7 @@ func (r *Runner) walk(ctx context.Context, job *ecs.Job, p *plan) error {
 	for i := start; i < len(p.steps); i++ {
 		st := p.steps[i]
 		var srv *ecs.Server
-		err := r.inTx(ctx, func(tx *sql.Tx) error {
+		err := t.do(ctx, func(tx *sql.Tx) error {
 			var err error
 			if _, err = r.Store.JobByID(ctx, tx, "", job.ID); err != nil {
 				return err // vanished: see Run
@@ -248,11 +253,19 @@ func (r *Runner) walk(ctx context.Context, job *ecs.Job, p *plan) error {
 		if err != nil {
 			return err
 		}
-		delay, fail, err := r.phaseFault(ctx, job, srv, st.task)
+		delay, fail, err := r.phaseFault(ctx, t, job, srv, st.task)
 		if err != nil {
 			return err
 		}
-		if err := r.Clock.Sleep(ctx, r.Timing[st.task]+delay); err != nil {
+		if wait := r.Timing[st.task] + delay; wait > 0 {
+			// The phase is visible while it lasts: commit, then wait.
+			if err := t.commit(); err != nil {
+				return err
+			}
+			if err := r.Clock.Sleep(ctx, wait); err != nil {
+				return err
+			}
+		} else if err := ctx.Err(); err != nil {
 			return err
 		}
 		if fail != nil {
@@ -282,13 +295,22 @@ func (r *Runner) walk(ctx context.Context, job *ecs.Job, p *plan) error {
 	return nil
 }
 
-// phaseFault asks the fault rules about a job entering a phase.
-func (r *Runner) phaseFault(ctx context.Context, job *ecs.Job, srv *ecs.Server, phase string) (time.Duration, *ecs.Error, error) {
+// phaseFault asks the fault rules about a job entering a phase. Firing a
+// rule is a write of its own, so the job's open transaction is committed
+// first, unless the rules say from memory that none can match.
+func (r *Runner) phaseFault(ctx context.Context, t *txs, job *ecs.Job, srv *ecs.Server, phase string) (time.Duration, *ecs.Error, error) {
 	if r.Faults == nil {
 		return 0, nil, nil
 	}
-	delay, fail, err := r.Faults.Phase(ctx, fault.PhaseEvent{Phase: phase, ProjectID: job.ProjectID, ServerID: job.ServerID,
-		FlavorID: srv.FlavorID, TargetFlavorID: srv.ResizeFlavorID, AZ: srv.AvailabilityZone})
+	ev := fault.PhaseEvent{Phase: phase, ProjectID: job.ProjectID, ServerID: job.ServerID,
+		FlavorID: srv.FlavorID, TargetFlavorID: srv.ResizeFlavorID, AZ: srv.AvailabilityZone}
+	if m, ok := r.Faults.(phaseMatcher); ok && !m.MatchesPhase(ev) {
+		return 0, nil, nil
+	}
+	if err := t.commit(); err != nil {
+		return 0, nil, err
+	}
+	delay, fail, err := r.Faults.Phase(ctx, ev)
 	if err != nil {
 		return 0, nil, fmt.Errorf("fault rules of job %s at %s: %w", job.ID, phase, err)
 	}
@@ -335,8 +357,8 @@ func (r *Runner) setPhase(ctx context.Context, tx *sql.Tx, job *ecs.Job, phase s
 // (restored, with its task state cleared); then the job's status, its
 // parent's when it was the last sub-job, and the queue's completion, in one
 // transaction.
-func (r *Runner) end(ctx context.Context, job *ecs.Job, p *plan, f *failure, complete CompleteFunc, restored *ecs.Server) error {
-	return r.inTx(ctx, func(tx *sql.Tx) error {
+func (r *Runner) end(ctx context.Context, t *txs, job *ecs.Job, p *plan, f *failure, complete CompleteFunc, restored *ecs.Server) error {
+	err := t.do(ctx, func(tx *sql.Tx) error {
 		now := r.Clock.Now()
 		if _, err := r.Store.JobByID(ctx, tx, "", job.ID); err != nil {
 			return err // vanished: see Run
@@ -387,6 +409,10 @@ func (r *Runner) end(ctx context.Context, job *ecs.Job, p *plan, f *failure, com
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return t.commit()
 }
 
 // endParent ends a batch job once its last sub-job has ended: SUCCESS when
@@ -424,16 +450,71 @@ func (r *Runner) endParent(ctx context.Context, tx *sql.Tx, job *ecs.Job, now ti
 	return r.Store.UpdateJob(ctx, tx, parent)
 }
 
-func (r *Runner) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := r.Store.BeginTx(ctx)
-	if err != nil {
+// txs are the transactions of one run. With a driver whose operations are
+// immediate (sim without latency), a step that does not wait leaves its
+// transaction open for the next one, so that a job in the instant timing
+// profile commits once (load, every phase and the end together) instead of
+// once per phase: the phases are all recorded, and since none of them
+// lasts, no reader could have seen one of them between two commits. A
+// phase that lasts is committed before its wait, so it is visible as
+// before. With any other driver (qemu, sim with latency) every step
+// commits before the driver acts, so that a job resumed after a crash or a
+// store error knows the phase it had reached before the machine changed.
+// A job of an immediate driver that fails to commit starts over when it is
+// retried: its machine lives in this process and is adopted afresh from
+// the store (adopt).
+type txs struct {
+	store Store
+	keep  bool
+	tx    *sql.Tx
+}
+
+func (r *Runner) txs() *txs {
+	return &txs{store: r.Store, keep: r.Driver.Capabilities().Immediate}
+}
+
+// do runs fn in the open transaction, or in a new one. An error rolls the
+// transaction back; without keep, success commits it.
+func (t *txs) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if t.tx == nil {
+		tx, err := t.store.BeginTx(ctx)
+		if err != nil {
+			return err
+		}
+		t.tx = tx
+	}
+	if err := fn(t.tx); err != nil {
+		t.abort()
 		return err
 	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
+	if !t.keep {
+		return t.commit()
 	}
+	return nil
+}
+
+// commit commits the open transaction, if any.
+func (t *txs) commit() error {
+	if t.tx == nil {
+		return nil
+	}
+	tx := t.tx
+	t.tx = nil
 	return tx.Commit()
+}
+
+// abort rolls the open transaction back, if any.
+func (t *txs) abort() {
+	if t.tx != nil {
+		_ = t.tx.Rollback()
+		t.tx = nil
+	}
+}
+
+// phaseMatcher is implemented by fault rules that can tell from memory
+// whether any rule matches a phase event (fault.Engine).
+type phaseMatcher interface {
+	MatchesPhase(ev fault.PhaseEvent) bool
 }
 
 func decodeParams(job *ecs.Job, v any) error {

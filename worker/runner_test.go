@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -840,6 +841,9 @@ func TestStoreFailure(t *testing.T) {
 
 	t.Run("retried, then given up: the job fails and rolls back", func(t *testing.T) {
 		t.Parallel()
+		// A driver whose operations take time: each phase is committed
+		// before the driver acts.
+		b := setupWith(t, sim.Options{Latency: time.Nanosecond}, nil)
 		id := b.stoppedServer(t, "s6.small.1")
 		jobID := b.resize(t, id, "s6.large.4", false, 0)
 		store := &failingStore{Store: b.db, failIn: map[string]bool{ecs.TaskResizeMigrated: true}}
@@ -872,6 +876,33 @@ func TestStoreFailure(t *testing.T) {
 		// be (DESIGN "Errors leave through one door").
 		if strings.Contains(job.FailReason, errStore.Error()) {
 			t.Errorf("the client-visible fail_reason carries the internal error's text: %q", job.FailReason)
+		}
+	})
+
+	t.Run("immediate driver: an attempt that fails to commit is undone as a whole", func(t *testing.T) {
+		t.Parallel()
+		id := b.stoppedServer(t, "s6.small.1")
+		jobID := b.resize(t, id, "s6.large.4", false, 0)
+		before := b.server(t, id)
+		store := &failingStore{Store: b.db, failIn: map[string]bool{ecs.TaskResizeMigrated: true}}
+		r := b.newRunner(store, ecs.RealClock{}, worker.Timing{})
+		if err := r.Run(ctx, jobID, false, nil); !errors.Is(err, errStore) {
+			t.Fatalf("Run = %v, want the store's error", err)
+		}
+		// The phases of the attempt shared one transaction: none of them
+		// was recorded, and the server is as the request left it.
+		job := b.job(t, jobID)
+		if job.Status != ecs.JobInit || job.Phase != "" {
+			t.Errorf("job after a store error: %s in %q; want INIT with no phase", job.Status, job.Phase)
+		}
+		if s := b.server(t, id); !reflect.DeepEqual(s, before) {
+			t.Errorf("server after a store error:\n%+v\nwant it as the request left it:\n%+v", s, before)
+		}
+		// The retry starts over from the store's machine and succeeds.
+		requireEnded(t, b.runJob(t, jobID), ecs.JobSuccess, "")
+		requireServerState(t, b.server(t, id), ecs.StatusShutoff, ecs.PowerShutdown, "s6.large.4")
+		if st := b.inspect(t, id); st != (driver.State{Power: driver.PowerStopped, Shape: shapeOf(t, "s6.large.4")}) {
+			t.Errorf("driver state %+v, want stopped s6.large.4", st)
 		}
 	})
 

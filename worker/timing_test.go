@@ -144,3 +144,16 @@ func requireEveryPhase(t *testing.T, tm worker.Timing) {
 		t.Errorf("timing has %d phases, Phases lists %d", len(tm), len(worker.Phases))
 	}
 }
+
+func TestEveryPhase(t *testing.T) {
+	t.Parallel()
+	tm := worker.EveryPhase(time.Millisecond)
+	if len(tm) != len(worker.Phases) {
+		t.Fatalf("EveryPhase has %d phases, want %d", len(tm), len(worker.Phases))
+	}
+	for _, p := range worker.Phases {
+		if tm[p] != time.Millisecond {
+			t.Errorf("phase %s lasts %s, want 1ms", p, tm[p])
+		}
+	}
+}

@@ -124,9 +124,10 @@ func sleep(ctx context.Context, dur time.Duration) error {
 // Name returns "sim".
 func (d *Driver) Name() string { return Name }
 
-// Capabilities reports cold resize and no persistence.
+// Capabilities reports cold resize and no persistence; operations are
+// immediate when there is no latency.
 func (d *Driver) Capabilities() driver.Capabilities {
-	return driver.Capabilities{ColdResize: true, Persistent: false}
+	return driver.Capabilities{ColdResize: true, Persistent: false, Immediate: d.latency == 0}
 }
 
 // InjectFault schedules f. Faults fire in the order they were injected: an

@@ -44,9 +44,14 @@ func TestIdentity(t *testing.T) {
 	if got := d.Name(); got != "sim" {
 		t.Errorf("Name() = %q, want %q", got, "sim")
 	}
-	want := driver.Capabilities{ColdResize: true, Persistent: false}
+	want := driver.Capabilities{ColdResize: true, Persistent: false, Immediate: true}
 	if got := d.Capabilities(); got != want {
 		t.Errorf("Capabilities() = %+v, want %+v", got, want)
+	}
+	slow := sim.New(sim.Options{Latency: time.Millisecond})
+	want.Immediate = false
+	if got := slow.Capabilities(); got != want {
+		t.Errorf("with latency: Capabilities() = %+v, want %+v", got, want)
 	}
 }
 
