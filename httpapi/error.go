@@ -88,13 +88,23 @@ func (s *Server) writeGatewayError(w http.ResponseWriter, r *http.Request, statu
 	writeJSON(w, status, gatewayError{Code: code, Message: msg, RequestID: requestIDFrom(r.Context())})
 }
 
-// writeJSON writes v as the JSON body with status.
+// writeJSON writes v as the JSON body with status: through its appendJSON
+// when it has one (jsonenc.go), else through encoding/json.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	if a, ok := v.(jsonAppender); ok {
+		writeAppendedJSON(w, status, a)
+		return
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
 		b = []byte(`{"error":{"code":"Ecs.0615","message":"Internal error."}}`)
 	}
+	writeJSONBody(w, status, b)
+}
+
+// writeJSONBody writes b, a JSON document, as the body with status.
+func writeJSONBody(w http.ResponseWriter, status int, b []byte) {
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)

@@ -63,23 +63,28 @@ func (s *Server) listServersV1(w http.ResponseWriter, r *http.Request, _ []byte)
 	if err != nil {
 		return err
 	}
-	out := make([]any, len(views), len(views)+len(f.IDs))
-	found := make(map[string]bool, len(views))
+	page := serverDetailsPage{Servers: make([]serverDetail, len(views))}
 	for i, v := range views {
-		out[i] = newServerDetail(v)
-		found[v.Server.ID] = true
+		page.Servers[i] = newServerDetail(v)
 	}
 	// An ID of the server_id filter that names no server comes back as an
 	// entry with only id and fault (SDK ListServersDetailsRequest.ServerId).
-	for _, id := range f.IDs {
-		if !found[id] {
-			found[id] = true
-			out = append(out, missingServer{ID: id, Fault: serverFault{Code: http.StatusNotFound,
-				Created: s.Now().UTC().Format(timeFormatServer), Message: fmt.Sprintf("Instance[%s] could not be found.", id)}})
-			total++
+	if len(f.IDs) > 0 {
+		found := make(map[string]bool, len(views))
+		for _, v := range views {
+			found[v.Server.ID] = true
+		}
+		for _, id := range f.IDs {
+			if !found[id] {
+				found[id] = true
+				page.Missing = append(page.Missing, missingServer{ID: id, Fault: serverFault{Code: http.StatusNotFound,
+					Created: s.Now().UTC().Format(timeFormatServer), Message: fmt.Sprintf("Instance[%s] could not be found.", id)}})
+				total++
+			}
 		}
 	}
-	writeJSON(w, http.StatusOK, listServersDetailsBody{Count: total, Servers: out})
+	page.Count = total
+	writeJSON(w, http.StatusOK, page)
 	return nil
 }
 

@@ -12,13 +12,16 @@ type showServerBody struct {
 	Server serverDetail `json:"server"`
 }
 
-// listServersDetailsBody is SDK ListServersDetailsResponse; count is the
-// number of matching servers without pagination. Servers holds serverDetail
-// values and, for IDs of a server_id filter that match no server,
-// missingServer values.
-type listServersDetailsBody struct {
-	Count   int   `json:"count"`
-	Servers []any `json:"servers"`
+// serverDetailsPage is SDK ListServersDetailsResponse,
+// {"count": Count, "servers": [Servers..., Missing...]}: count is the
+// number of matching servers without pagination; Missing holds the entries
+// for IDs of a server_id filter that match no server, after the servers.
+// It is written by its appendJSON (jsonenc.go); MarshalJSON gives the same
+// bytes.
+type serverDetailsPage struct {
+	Count   int
+	Servers []serverDetail
+	Missing []missingServer
 }
 
 // missingServer is the entry of ListServersDetails for an ID of its

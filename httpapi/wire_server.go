@@ -244,7 +244,6 @@ func newServerDetail(v serverView) serverDetail {
 		PowerState:                       s.PowerState,
 		Metadata:                         serverMetadata(v),
 		LaunchedAt:                       formatOptionalTime(s.LaunchedAt.Truncate(time.Second), timeFormatLaunched),
-		VolumesAttached:                  []serverVolumeAttachment{},
 		Description:                      s.Description,
 		Hostname:                         hostname(s.Name),
 		ReservationID:                    reservationID(s.ID),
@@ -283,7 +282,9 @@ func newServerDetail(v serverView) serverDetail {
 			SubnetID:      s.SubnetID,
 		})
 	}
-	for _, vol := range viewVolumes(v) {
+	vols := viewVolumes(v)
+	d.VolumesAttached = make([]serverVolumeAttachment, 0, len(vols))
+	for _, vol := range vols {
 		d.VolumesAttached = append(d.VolumesAttached, serverVolumeAttachment{
 			ID:                  vol.ID,
 			DeleteOnTermination: strconv.FormatBool(vol.DeleteOnTermination),
@@ -599,41 +600,55 @@ func novaHostID(projectID, host string) string {
 	if host == "" {
 		return ""
 	}
-	sum := sha256.Sum224([]byte(projectID + host))
-	return hex.EncodeToString(sum[:])
+	var in [96]byte
+	sum := sha256.Sum224(append(append(in[:0], projectID...), host...))
+	var out [2 * sha256.Size224]byte
+	hex.Encode(out[:], sum[:])
+	return string(out[:])
 }
 
-// instanceName is the hypervisor-side name, instance-xxxxxxxx.
+// instanceName is the hypervisor-side name, instance-xxxxxxxx: the first 8
+// bytes of the ID other than "-".
 func instanceName(id string) string {
-	hexID := strings.ReplaceAll(id, "-", "")
-	if len(hexID) > 8 {
-		hexID = hexID[:8]
+	var out [len("instance-") + 8]byte
+	b := append(out[:0], "instance-"...)
+	for i := 0; i < len(id) && len(b) < len(out); i++ {
+		if id[i] != '-' {
+			b = append(b, id[i])
+		}
 	}
-	return "instance-" + hexID
+	return string(b)
 }
 
 // reservationID is a stable r-xxxxxxxx derived from the server ID.
 func reservationID(id string) string {
-	sum := sha1.Sum([]byte("reservation:" + id))
-	return "r-" + hex.EncodeToString(sum[:])[:8]
+	var in [64]byte
+	sum := sha1.Sum(append(append(in[:0], "reservation:"...), id...))
+	out := [10]byte{'r', '-'}
+	hex.Encode(out[2:], sum[:4])
+	return string(out[:])
 }
 
 // hostname is the guest hostname Huawei derives from the name: lower case,
 // "_" and "." become "-", other characters outside [a-z0-9-] are dropped.
 func hostname(name string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(name) {
+	lower := strings.ToLower(name)
+	if lower != "" && strings.Trim(lower, "abcdefghijklmnopqrstuvwxyz0123456789-") == "" {
+		return lower // the common case: nothing to replace or drop
+	}
+	b := make([]byte, 0, len(lower))
+	for _, r := range lower {
 		switch {
 		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-':
-			b.WriteRune(r)
+			b = append(b, byte(r))
 		case r == '_' || r == '.':
-			b.WriteByte('-')
+			b = append(b, '-')
 		}
 	}
-	if b.Len() == 0 {
+	if len(b) == 0 {
 		return "ecs"
 	}
-	return b.String()
+	return string(b)
 }
 
 // derivedUUID returns a stable UUID-formatted ID derived from parts, for
@@ -646,9 +661,58 @@ func derivedUUID(parts ...string) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// formatTime formats t in UTC.
+// formatTime formats t in UTC. The layouts of the server objects
+// (timeFormatServer, timeFormatLaunched, timeFormatJob) of the years 0 to
+// 9999 are written without time.Format's layout parsing (list pages format
+// three times per server); the result is the same.
 func formatTime(t time.Time, layout string) string {
-	return t.UTC().Format(layout)
+	var fracDigits int // of the fraction of a second
+	var zulu bool      // a trailing Z
+	switch layout {
+	case timeFormatServer:
+		zulu = true
+	case timeFormatLaunched:
+		fracDigits = 6
+	case timeFormatJob:
+		fracDigits, zulu = 3, true
+	default:
+		return t.UTC().Format(layout)
+	}
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.Format(layout)
+	}
+	hour, minute, sec := t.Clock()
+	var buf [32]byte
+	b := appendDigits(buf[:0], year, 4)
+	b = appendDigits(append(b, '-'), int(month), 2)
+	b = appendDigits(append(b, '-'), day, 2)
+	b = appendDigits(append(b, 'T'), hour, 2)
+	b = appendDigits(append(b, ':'), minute, 2)
+	b = appendDigits(append(b, ':'), sec, 2)
+	if fracDigits > 0 {
+		frac := t.Nanosecond()
+		for range 9 - fracDigits {
+			frac /= 10 // time.Format truncates
+		}
+		b = appendDigits(append(b, '.'), frac, fracDigits)
+	}
+	if zulu {
+		b = append(b, 'Z')
+	}
+	return string(b)
+}
+
+// appendDigits appends n, 0 <= n < 10^width, in width digits.
+func appendDigits(b []byte, n, width int) []byte {
+	start := len(b)
+	b = append(b, "000000000"[:width]...)
+	for i := len(b) - 1; i >= start; i-- {
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return b
 }
 
 // formatOptionalTime is formatTime with "" for the zero time (launched_at
