@@ -209,7 +209,7 @@ func (a *Admin) CreateTenant(ctx context.Context, t ecs.Tenant, q *ecs.Quota) (*
 	if t.ProjectName == "" {
 		t.ProjectName = a.Region
 	}
-	err := a.Service.inTx(ctx, func(tx *sql.Tx) error {
+	err := a.Service.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, _, err := a.Service.Store.TenantByAccessKey(ctx, tx, t.AccessKey)
 		switch {
 		case err == nil:
@@ -244,7 +244,7 @@ func (a *Admin) defaultQuota() ecs.Quota {
 // project is a 404 *ecs.Error.
 func (a *Admin) DeleteTenant(ctx context.Context, projectID string) error {
 	var servers, jobs []string
-	err := a.Service.inTx(ctx, func(tx *sql.Tx) error {
+	err := a.Service.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		switch ok, err := a.tenantExists(ctx, tx, projectID); {
 		case err != nil:
 			return err
@@ -269,7 +269,7 @@ func (a *Admin) DeleteTenant(ctx context.Context, projectID string) error {
 // live servers it removed.
 func (a *Admin) ResetProject(ctx context.Context, projectID string) (int, error) {
 	var servers, jobs []string
-	err := a.Service.inTx(ctx, func(tx *sql.Tx) error {
+	err := a.Service.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if servers, jobs, err = a.Store.DeleteProject(ctx, tx, projectID, false); err != nil {
 			return err
@@ -296,7 +296,7 @@ func (a *Admin) ResetProject(ctx context.Context, projectID string) (int, error)
 // settings (the clock) stay. It returns how many live servers it removed.
 func (a *Admin) ResetAll(ctx context.Context) (int, error) {
 	var servers, jobs []string
-	err := a.Service.inTx(ctx, func(tx *sql.Tx) error {
+	err := a.Service.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		servers, jobs, err = a.Store.DeleteAll(ctx, tx)
 		return err
@@ -313,7 +313,7 @@ func (a *Admin) ResetAll(ctx context.Context) (int, error) {
 // before the whole state is replaced by an import.
 func (a *Admin) Release(ctx context.Context) error {
 	var servers, jobs []string
-	err := a.Service.inTx(ctx, func(tx *sql.Tx) error {
+	err := a.Service.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		all, err := a.Store.AllServers(ctx, tx)
 		if err != nil {
 			return err
@@ -384,7 +384,7 @@ func (a *Admin) Resume(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	n := 0
-	err := a.Service.inTx(ctx, func(tx *sql.Tx) error {
+	err := a.Service.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		unfinished, err := a.Service.Store.UnfinishedJobs(ctx, tx)
 		if err != nil {
 			return err
@@ -468,7 +468,7 @@ func (a *Admin) markStoppedOutside(ctx context.Context, servers []*ecs.Server, i
 	if len(stopped) == 0 {
 		return nil
 	}
-	return a.Service.inTx(ctx, func(tx *sql.Tx) error {
+	return a.Service.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		now := a.Service.now()
 		for _, s := range stopped {
 			srv, err := a.Service.Store.ServerByID(ctx, tx, s.ProjectID, s.ID)
@@ -597,7 +597,7 @@ func (a *Admin) Seed(ctx context.Context, in Seed) ([]*ecs.Server, error) {
 	// as servers are placed: reading it per entry made seeding quadratic in
 	// the size of the store.
 	usage := map[string][]*hostUsage{}
-	err := a.Service.inTx(ctx, func(tx *sql.Tx) error {
+	err := a.Service.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := a.checkUnused(ctx, tx, in.Unused); err != nil {
 			return err
 		}

@@ -32,7 +32,7 @@ func (s *Service) BatchResizeServers(ctx context.Context, req *ecs.BatchResizeRe
 		return nil, err
 	}
 	res := &ecs.ResizeResult{}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		servers := make([]*ecs.Server, len(req.ServerIDs))
 		for i, id := range req.ServerIDs {
 			srv, err := s.Store.ServerByID(ctx, tx, req.ProjectID, id)

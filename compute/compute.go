@@ -28,6 +28,11 @@ type Store interface {
 	// the writers: it sees everything committed before it began, and
 	// writing in it fails.
 	BeginReadTx(ctx context.Context) (*sql.Tx, error)
+	// Savepoint marks a point in tx that RollbackToSavepoint undoes the
+	// work back to, and ReleaseSavepoint forgets (one at a time).
+	Savepoint(ctx context.Context, tx *sql.Tx) error
+	ReleaseSavepoint(ctx context.Context, tx *sql.Tx) error
+	RollbackToSavepoint(ctx context.Context, tx *sql.Tx) error
 
 	InsertServer(ctx context.Context, tx *sql.Tx, s *ecs.Server) error
 	UpdateServer(ctx context.Context, tx *sql.Tx, s *ecs.Server) error
@@ -128,6 +133,8 @@ type Service struct {
 	// Accounts are the tenants' IAM accounts and password users
 	// (IdentityService); nil means no password user can log in.
 	Accounts []ecs.Account
+
+	group *groupCommit // made on first use (groupOf)
 }
 
 var (
@@ -141,15 +148,24 @@ var (
 	_ ecs.ServerDetailService = (*Service)(nil)
 )
 
-// inTx runs fn in a transaction and commits when it returns nil.
-func (s *Service) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// inTx runs fn in a transaction and commits when it returns nil: its
+// work is committed, or none of it. Concurrent calls share transactions
+// (group commit, groupCommit). fn's ctx has ctx's values but not its
+// cancellation: fn must use it, not ctx.
+func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.groupOf().do(ctx, s, fn)
+}
+
+// inOwnTx runs fn in a transaction of its own and commits when it returns
+// nil.
+func (s *Service) inOwnTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	tx, err := s.Store.BeginTx(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
 	obs, _ := s.Queue.(TxObserver)
-	if err := fn(tx); err != nil {
+	if err := fn(ctx, tx); err != nil {
 		if obs != nil {
 			obs.TxDone(tx, false)
 		}
@@ -163,18 +179,6 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
-}
-
-// inTxValue runs fn in a transaction of s, commits when it succeeds, and
-// returns fn's value.
-func inTxValue[T any](ctx context.Context, s *Service, fn func(tx *sql.Tx) (T, error)) (T, error) {
-	var v T
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		v, err = fn(tx)
-		return err
-	})
-	return v, err
 }
 
 // inReadTx runs fn, which only reads, in a read-only transaction
@@ -209,8 +213,10 @@ func inReadTxValue[T any](ctx context.Context, s *Service, fn func(tx *sql.Tx) (
 
 func (s *Service) now() time.Time { return s.Clock.Now().UTC() }
 
-// withCatalog returns a copy of s that consults cat.
+// withCatalog returns a copy of s that consults cat (and shares its
+// transactions).
 func (s *Service) withCatalog(cat Catalog) *Service {
+	s.groupOf()
 	c := *s
 	c.Catalog = cat
 	return &c

@@ -79,7 +79,7 @@ func (s *Service) IssueToken(ctx context.Context, req *ecs.TokenRequest) (*ecs.T
 	}
 	var tok *ecs.Token
 	var tenant *ecs.Tenant
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		t, _, err := s.Store.TenantByProject(ctx, tx, acct.ProjectID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return iamUnauthorized("The username or password is wrong.")

@@ -102,7 +102,7 @@ func (s *Service) FlavorCapacity(ctx context.Context, flavorID string, count int
 		region = r.Region()
 	}
 	var out []ecs.AZCapacity
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for _, az := range s.Catalog.AZs() {
 			c := ecs.AZCapacity{Region: region, AvailabilityZone: az.Name}
 			if c.Region == "" {

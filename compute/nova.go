@@ -28,7 +28,7 @@ type RevertParams struct {
 // stay reserved (ResizeFlavorID, ResizeHostID) until a confirm or revert.
 func (s *Service) NovaResizeServer(ctx context.Context, req *ecs.ResizeRequest) (string, error) {
 	var jobID string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		srv, err := s.Store.ServerByID(ctx, tx, req.ProjectID, req.ServerID)
 		if err != nil {
 			return err
@@ -91,7 +91,7 @@ func (s *Service) NovaResizeServer(ctx context.Context, req *ecs.ResizeRequest) 
 // state (ACTIVE when it runs, SHUTOFF when stopped).
 func (s *Service) ConfirmResize(ctx context.Context, projectID, serverID string) (string, error) {
 	var jobID string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		srv, err := s.verifyResizeServer(ctx, tx, projectID, serverID, "confirm")
 		if err != nil {
 			return err
@@ -113,7 +113,7 @@ func (s *Service) ConfirmResize(ctx context.Context, projectID, serverID string)
 // power state the server had before the resize.
 func (s *Service) RevertResize(ctx context.Context, projectID, serverID string) (string, error) {
 	var jobID string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		srv, err := s.verifyResizeServer(ctx, tx, projectID, serverID, "revert")
 		if err != nil {
 			return err

@@ -252,7 +252,7 @@ func (s *Service) FindOrder(ctx context.Context, projectID, orderID string) (*ec
 // (it turns INIT, then RUNNING), and a charge-mode change turns its servers
 // yearly/monthly.
 func (s *Service) PayOrder(ctx context.Context, projectID, orderID string) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		o, err := s.pendingOrder(ctx, tx, projectID, orderID, CodeOrderNotPayable,
 			"has already been paid", "has been cancelled and cannot be paid")
 		if err != nil {
@@ -325,7 +325,7 @@ func (s *Service) releaseJob(ctx context.Context, tx *sql.Tx, o *ecs.Order) erro
 // the order reserved: the servers of a create are deleted, a resize's
 // target flavor and host are given back and the server's task cleared.
 func (s *Service) CancelOrder(ctx context.Context, projectID, orderID string) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		o, err := s.pendingOrder(ctx, tx, projectID, orderID, CodeOrderNotCancel,
 			"has been paid and cannot be cancelled", "has already been cancelled")
 		if err != nil {
@@ -407,7 +407,7 @@ func (s *Service) ChangeChargeMode(ctx context.Context, req *ecs.ChangeChargeMod
 		return "", err
 	}
 	var orderID string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		total := 0.0
 		var flavor string
 		for _, id := range req.ServerIDs {

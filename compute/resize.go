@@ -31,7 +31,7 @@ func (s *Service) ResizeServer(ctx context.Context, req *ecs.ResizeRequest) (str
 // completed at once.
 func (s *Service) resizeServer(ctx context.Context, req *ecs.ResizeRequest) (*ecs.ResizeResult, error) {
 	res := &ecs.ResizeResult{}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		srv, err := s.Store.ServerByID(ctx, tx, req.ProjectID, req.ServerID)
 		if err != nil {
 			return err

@@ -20,7 +20,7 @@ import (
 // X-Client-Token returns the first call's result.
 func (s *Service) CreateServers(ctx context.Context, req *ecs.CreateServersRequest) (*ecs.CreateServersResult, error) {
 	var res *ecs.CreateServersResult
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if req.ClientToken != "" && !req.DryRun {
 			prev, err := s.Store.ClientToken(ctx, tx, req.ProjectID, req.ClientToken)
 			if err != nil {
@@ -380,7 +380,7 @@ func (s *Service) FindServers(ctx context.Context, f ecs.ServerFilter) ([]*ecs.S
 // idle; otherwise nothing is deleted.
 func (s *Service) DeleteServers(ctx context.Context, req *ecs.DeleteServersRequest) (string, error) {
 	var jobID string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		servers, err := s.idleServers(ctx, tx, req.ProjectID, req.ServerIDs)
 		if err != nil {
 			return err
@@ -438,7 +438,7 @@ func busyError(srv *ecs.Server) error {
 // refused and nothing is done.
 func (s *Service) ActOnServers(ctx context.Context, req *ecs.ServerActionRequest) (string, error) {
 	var jobID string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		servers, err := s.idleServers(ctx, tx, req.ProjectID, req.ServerIDs)
 		if err != nil {
 			return err

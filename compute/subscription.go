@@ -58,7 +58,7 @@ func (s *Service) FindSubscriptions(ctx context.Context, f ecs.SubscriptionFilte
 // Unsubscribe implements ecs.SubscriptionService.
 func (s *Service) Unsubscribe(ctx context.Context, projectID string, serverIDs []string) (*ecs.UnsubscribeResult, error) {
 	var res ecs.UnsubscribeResult
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		servers, err := s.idleServers(ctx, tx, projectID, serverIDs)
 		if err != nil {
 			return err

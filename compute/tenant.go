@@ -15,7 +15,7 @@ import (
 // group, with IDs derived from the project ID so that they are the same on
 // every run.
 func (s *Service) EnsureTenant(ctx context.Context, t ecs.Tenant, q ecs.Quota) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error { return s.ensureTenant(ctx, tx, t, q) })
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.ensureTenant(ctx, tx, t, q) })
 }
 
 // ensureTenant is EnsureTenant inside the caller's transaction.
@@ -44,7 +44,7 @@ func (s *Service) ensureTenant(ctx context.Context, tx *sql.Tx, t ecs.Tenant, q 
 
 // SetHosts replaces the simulated hosts.
 func (s *Service) SetHosts(ctx context.Context, hosts []ecs.Host) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error { return s.Store.ReplaceHosts(ctx, tx, hosts) })
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.Store.ReplaceHosts(ctx, tx, hosts) })
 }
 
 // FindTenantByAccessKey implements ecs.TenantService.
@@ -183,7 +183,7 @@ func (s *Service) FindImages(ctx context.Context) ([]*ecs.Image, error) {
 // again. It returns how many servers it repaired.
 func (s *Service) Reconcile(ctx context.Context) (int, error) {
 	n := 0
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		busy, err := s.Store.BusyServers(ctx, tx)
 		if err != nil || len(busy) == 0 {
 			return err

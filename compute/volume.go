@@ -129,7 +129,7 @@ func (s *Service) FindSubnetByID(ctx context.Context, projectID, id string) (*ec
 // editServer loads a live server, applies fn and writes it back.
 func (s *Service) editServer(ctx context.Context, projectID, id string, fn func(srv *ecs.Server) error) (*ecs.Server, error) {
 	var srv *ecs.Server
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if srv, err = s.Store.ServerByID(ctx, tx, projectID, id); err != nil {
 			return err

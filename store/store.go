@@ -158,6 +158,30 @@ func (d *DB) BeginTx(ctx context.Context) (*sql.Tx, error) {
 	return tx, nil
 }
 
+// Savepoint marks the point of tx that RollbackToSavepoint returns to, and
+// ReleaseSavepoint forgets it, keeping what was done since. There is one
+// savepoint at a time (compute's group commit runs each request's work in
+// one, within a transaction shared by several requests).
+func (d *DB) Savepoint(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `SAVEPOINT ecsd_request`)
+	return err
+}
+
+// ReleaseSavepoint ends the savepoint, keeping its work in tx.
+func (d *DB) ReleaseSavepoint(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT ecsd_request`)
+	return err
+}
+
+// RollbackToSavepoint undoes the work done in tx since the savepoint and
+// ends it.
+func (d *DB) RollbackToSavepoint(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT ecsd_request`); err != nil {
+		return err
+	}
+	return d.ReleaseSavepoint(ctx, tx)
+}
+
 // BeginReadTx starts a read-only transaction for reads that need not take
 // turns with the writers: it sees everything committed before it began, and
 // one consistent snapshot throughout, and any write in it fails. On an

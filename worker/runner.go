@@ -122,16 +122,16 @@ func (r *Runner) Run(ctx context.Context, jobID string, giveUp bool, complete Co
 		if srv != nil {
 			srv.ResizeFlavorID, srv.ResizeHostID = "", ""
 		}
-		return r.end(ctx, t, job, nil, internalFailure, complete, srv)
+		return r.end(ctx, t, job, nil, internalFailure, complete, srv, nil)
 	}
 	if p == nil { // nothing to do: the server is already where the job leads
-		return r.end(ctx, t, job, &plan{}, nil, complete, nil)
+		return r.end(ctx, t, job, &plan{}, nil, complete, nil, nil)
 	}
-	err = r.walk(ctx, t, job, p)
+	srv, err = r.walk(ctx, t, job, p, srv)
 	var f *failure
 	switch {
 	case err == nil:
-		return r.end(ctx, t, job, p, nil, complete, nil)
+		return r.end(ctx, t, job, p, nil, complete, nil, srv)
 	case errors.As(err, &f):
 	case ctx.Err() != nil || vanished(err):
 		return err
@@ -152,7 +152,7 @@ func (r *Runner) Run(ctx context.Context, jobID string, giveUp bool, complete Co
 	if p.rollback != nil {
 		p.rollback(ctx, cur)
 	}
-	return r.end(ctx, t, job, p, f, complete, cur)
+	return r.end(ctx, t, job, p, f, complete, cur, nil)
 }
 
 // adopt gives a driver whose machines live only in its process (sim) the
@@ -218,11 +218,13 @@ func (r *Runner) server(ctx context.Context, t *txs, job *ecs.Job) (*ecs.Server,
 	return srv, err
 }
 
-// walk runs the steps from the one the job had reached. A step's
-// transaction is committed before the step waits, before fault rules that
-// may fire are consulted, and before the step fails the job; otherwise it
-// stays open for the next step (see txs).
-func (r *Runner) walk(ctx context.Context, t *txs, job *ecs.Job, p *plan) error {
+// walk runs the steps from the one the job had reached, on srv as the
+// run's transaction has it, and returns the server as the last step left
+// it. A step's transaction is committed before the step waits and before
+// fault rules that may fire are consulted; otherwise it stays open for the
+// next step (see txs), which then goes on from the server as it was left
+// instead of reading it again.
+func (r *Runner) walk(ctx context.Context, t *txs, job *ecs.Job, p *plan, srv *ecs.Server) (*ecs.Server, error) {
 	start := 0
 	for i, st := range p.steps {
 		if st.task == job.Phase {
@@ -231,14 +233,15 @@ func (r *Runner) walk(ctx context.Context, t *txs, job *ecs.Job, p *plan) error 
 	}
 	for i := start; i < len(p.steps); i++ {
 		st := p.steps[i]
-		var srv *ecs.Server
 		err := t.do(ctx, func(tx *sql.Tx) error {
-			var err error
-			if _, err = r.Store.JobByID(ctx, tx, "", job.ID); err != nil {
-				return err // vanished: see Run
-			}
-			if srv, err = r.Store.ServerByID(ctx, tx, "", job.ServerID); err != nil {
-				return err
+			if !t.continued || srv == nil {
+				var err error
+				if _, err = r.Store.JobByID(ctx, tx, "", job.ID); err != nil {
+					return err // vanished: see Run
+				}
+				if srv, err = r.Store.ServerByID(ctx, tx, "", job.ServerID); err != nil {
+					return err
+				}
 			}
 			if i > 0 && job.Phase == p.steps[i-1].task && p.steps[i-1].after != nil {
 				p.steps[i-1].after(srv)
@@ -251,22 +254,22 @@ func (r *Runner) walk(ctx context.Context, t *txs, job *ecs.Job, p *plan) error 
 			return r.setPhase(ctx, tx, job, st.task)
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		delay, fail, err := r.phaseFault(ctx, t, job, srv, st.task)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if wait := r.Timing[st.task] + delay; wait > 0 {
 			// The phase is visible while it lasts: commit, then wait.
 			if err := t.commit(); err != nil {
-				return err
+				return nil, err
 			}
 			if err := r.Clock.Sleep(ctx, wait); err != nil {
-				return err
+				return nil, err
 			}
 		} else if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		if fail != nil {
 			code, reason := fail.Code, fail.Message
@@ -276,23 +279,23 @@ func (r *Runner) walk(ctx context.Context, t *txs, job *ecs.Job, p *plan) error 
 			if reason == "" {
 				reason = fmt.Sprintf("%s failed at %s: injected fault.", job.Type, st.task)
 			}
-			return &failure{code: code, reason: reason}
+			return nil, &failure{code: code, reason: reason}
 		}
 		if st.act == nil {
 			continue
 		}
 		if err := st.act(ctx, srv); err != nil {
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return nil, ctx.Err()
 			}
 			code := ecs.ErrorCode(err)
 			if code == "" {
 				code = p.defaultCode
 			}
-			return &failure{code: code, reason: fmt.Sprintf("%s failed at %s: %s", job.Type, st.task, causeText(err))}
+			return nil, &failure{code: code, reason: fmt.Sprintf("%s failed at %s: %s", job.Type, st.task, causeText(err))}
 		}
 	}
-	return nil
+	return srv, nil
 }
 
 // phaseFault asks the fault rules about a job entering a phase. Firing a
@@ -357,11 +360,17 @@ func (r *Runner) setPhase(ctx context.Context, tx *sql.Tx, job *ecs.Job, phase s
 // (restored, with its task state cleared); then the job's status, its
 // parent's when it was the last sub-job, and the queue's completion, in one
 // transaction.
-func (r *Runner) end(ctx context.Context, t *txs, job *ecs.Job, p *plan, f *failure, complete CompleteFunc, restored *ecs.Server) error {
+//
+// cur is the server as walk left it, which end uses when the run's
+// transaction is still open (nil: read it).
+func (r *Runner) end(ctx context.Context, t *txs, job *ecs.Job, p *plan, f *failure, complete CompleteFunc, restored, cur *ecs.Server) error {
 	err := t.do(ctx, func(tx *sql.Tx) error {
 		now := r.Clock.Now()
-		if _, err := r.Store.JobByID(ctx, tx, "", job.ID); err != nil {
-			return err // vanished: see Run
+		if !t.continued || cur == nil {
+			if _, err := r.Store.JobByID(ctx, tx, "", job.ID); err != nil {
+				return err // vanished: see Run
+			}
+			cur = nil
 		}
 		if f != nil && restored != nil {
 			restored.TaskState = ecs.TaskNone
@@ -371,9 +380,12 @@ func (r *Runner) end(ctx context.Context, t *txs, job *ecs.Job, p *plan, f *fail
 			}
 		}
 		if job.ServerID != "" && p != nil && f == nil {
-			srv, err := r.Store.ServerByID(ctx, tx, "", job.ServerID)
-			if err != nil {
-				return err
+			srv := cur
+			if srv == nil {
+				var err error
+				if srv, err = r.Store.ServerByID(ctx, tx, "", job.ServerID); err != nil {
+					return err
+				}
 			}
 			if n := len(p.steps); n > 0 && job.Phase == p.steps[n-1].task && p.steps[n-1].after != nil {
 				p.steps[n-1].after(srv)
@@ -467,6 +479,9 @@ type txs struct {
 	store Store
 	keep  bool
 	tx    *sql.Tx
+	// continued says that the last do ran in the transaction of the one
+	// before it: what that one read and wrote is still current.
+	continued bool
 }
 
 func (r *Runner) txs() *txs {
@@ -476,6 +491,7 @@ func (r *Runner) txs() *txs {
 // do runs fn in the open transaction, or in a new one. An error rolls the
 // transaction back; without keep, success commits it.
 func (t *txs) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	t.continued = t.tx != nil
 	if t.tx == nil {
 		tx, err := t.store.BeginTx(ctx)
 		if err != nil {
