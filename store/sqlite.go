@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-
-	"modernc.org/sqlite"
 )
 
 // FileName is the database file's name inside the data directory.
@@ -75,11 +73,11 @@ func OpenSQLite(ctx context.Context, dataDir string) (*DB, error) {
 // openSQLitePool opens a pool on dsn whose connections keep their
 // prepared statements (see stmtCacheConnector).
 func (d *DB) openSQLitePool(dsn string) (*sql.DB, error) {
-	connector, err := sqlite.NewConnector(dsn)
+	connector, err := newStmtCacheConnector(dsn, stmtCacheSize, d.stmts)
 	if err != nil {
 		return nil, err
 	}
-	return sql.OpenDB(&stmtCacheConnector{Connector: connector, size: stmtCacheSize, counters: d.stmts}), nil
+	return sql.OpenDB(connector), nil
 }
 
 // ReadConns is the size of an on-disk SQLite store's pool of read-only

@@ -4,9 +4,14 @@ import (
 	"container/list"
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
+	"net/url"
 	"reflect"
+	"strings"
 	"sync/atomic"
+
+	"modernc.org/sqlite"
 )
 
 // Prepared statements.
@@ -28,6 +33,12 @@ import (
 // transaction of the other). A driver connection is used by one goroutine
 // at a time (database/sql holds its lock around every call, Rows.Next and
 // Rows.Close included), so the cache needs no lock of its own.
+//
+// Transactions go through the cache too (stmtCacheConn.BeginTx): modernc
+// runs BEGIN, COMMIT and ROLLBACK as statements it prepares and finalizes
+// each time, which cost a quarter of a short read request's CPU (two read
+// transactions per request). See stmtCacheTx for how its semantics are
+// kept.
 //
 // PostgreSQL needs none of this: pgx's database/sql driver already prepares
 // each query once per connection and reuses it (its default
@@ -55,6 +66,11 @@ type StmtCacheStats struct {
 // stmtCounters are the shared counters of a connector's connections.
 type stmtCounters struct {
 	hits, prepared, evicted, uncached atomic.Int64
+
+	// trace, when set (by tests only), is called with each query the
+	// store or River runs on the pools, before it runs; BEGIN, COMMIT and
+	// ROLLBACK are not traced. It must not use the connection.
+	trace atomic.Pointer[func(query string, args []driver.NamedValue)]
 }
 
 func (c *stmtCounters) stats() StmtCacheStats {
@@ -92,12 +108,59 @@ type cachedStmt interface {
 	driver.StmtQueryContext
 }
 
+// rollbackHooker is what modernc.org/sqlite's connections implement to
+// report rollbacks (sqlite3_rollback_hook).
+type rollbackHooker interface {
+	RegisterRollbackHook(sqlite.RollbackHookFn)
+}
+
 // stmtCacheConnector opens connections that keep their prepared
 // statements.
 type stmtCacheConnector struct {
 	driver.Connector
 	size     int
 	counters *stmtCounters
+	// beginRW is the BEGIN of a read-write transaction, as modernc words it
+	// from the DSN's _txlock; "" when the DSN was not understood, and the
+	// connections then leave transactions to modernc.
+	beginRW string
+}
+
+// newStmtCacheConnector returns a connector on modernc.org/sqlite's for dsn
+// whose connections keep up to size statements each, counted in counters.
+func newStmtCacheConnector(dsn string, size int, counters *stmtCounters) (*stmtCacheConnector, error) {
+	connector, err := sqlite.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	c := &stmtCacheConnector{Connector: connector, size: size, counters: counters}
+	if mode, ok := dsnTxLock(dsn); ok {
+		c.beginRW = "begin"
+		if mode != "" {
+			c.beginRW = "begin " + mode
+		}
+	}
+	return c, nil
+}
+
+// dsnTxLock returns the _txlock parameter of dsn as modernc.org/sqlite
+// reads it (newConn, applyQueryParams), and false if it reads it some other
+// way or rejects it.
+func dsnTxLock(dsn string) (string, bool) {
+	var query string
+	if pos := strings.IndexRune(dsn, '?'); pos >= 1 {
+		query = dsn[pos+1:]
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return "", false
+	}
+	v := q.Get("_txlock")
+	switch strings.ToLower(v) {
+	case "", "deferred", "immediate", "exclusive":
+		return v, true
+	}
+	return "", false
 }
 
 // Connect opens a connection of the wrapped connector with its cache.
@@ -111,8 +174,15 @@ func (c *stmtCacheConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		conn.Close()
 		return nil, fmt.Errorf("store: statement cache: %T lacks a driver interface", conn)
 	}
-	return &stmtCacheConn{sqliteConn: sc, size: c.size, counters: c.counters,
-		byQuery: make(map[string]*list.Element), lru: list.New()}, nil
+	cc := &stmtCacheConn{sqliteConn: sc, size: c.size, counters: c.counters,
+		byQuery: make(map[string]*list.Element), lru: list.New()}
+	if h, ok := conn.(rollbackHooker); ok && c.beginRW != "" {
+		cc.beginRW = c.beginRW
+		// Runs inside the statement that rolls back, on the goroutine
+		// that holds the connection. The connection's Close unregisters it.
+		h.RegisterRollbackHook(func() { cc.rollbacks++ })
+	}
+	return cc, nil
 }
 
 // stmtCacheConn is a connection with its statements, most recently used
@@ -123,6 +193,13 @@ type stmtCacheConn struct {
 	counters *stmtCounters
 	byQuery  map[string]*list.Element // of *stmtEntry
 	lru      *list.List
+
+	// beginRW is the connector's; "" leaves transactions to modernc
+	// (BeginTx).
+	beginRW string
+	// rollbacks counts the transactions SQLite rolled back on the
+	// connection, explicitly or on an error (its rollback hook).
+	rollbacks uint64
 }
 
 type stmtEntry struct {
@@ -186,6 +263,13 @@ func (c *stmtCacheConn) evict() bool {
 
 // ExecContext runs query on the connection's statement for it.
 func (c *stmtCacheConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if trace := c.counters.trace.Load(); trace != nil {
+		(*trace)(query, args)
+	}
+	return c.exec(ctx, query, args)
+}
+
+func (c *stmtCacheConn) exec(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	se, err := c.statement(ctx, query)
 	if err != nil {
 		return nil, err
@@ -200,6 +284,9 @@ func (c *stmtCacheConn) ExecContext(ctx context.Context, query string, args []dr
 // QueryContext runs query on the connection's statement for it; the
 // statement is busy until the rows close.
 func (c *stmtCacheConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if trace := c.counters.trace.Load(); trace != nil {
+		(*trace)(query, args)
+	}
 	se, err := c.statement(ctx, query)
 	if err != nil {
 		return nil, err
@@ -214,6 +301,103 @@ func (c *stmtCacheConn) QueryContext(ctx context.Context, query string, args []d
 	}
 	se.busy = true
 	return &stmtRows{Rows: rows, entry: se}, nil
+}
+
+// BeginTx starts a transaction as modernc.org/sqlite's conn.BeginTx does
+// (newTx): a deferred BEGIN if opts.ReadOnly, else the BEGIN of the DSN's
+// _txlock; opts.Isolation is ignored, as modernc ignores it. BEGIN, COMMIT
+// and ROLLBACK run on the connection's statements.
+//
+// A BEGIN whose context ends as it runs fails with the context's error,
+// and whatever it began is rolled back. (modernc reports such a BEGIN as a
+// success if it took effect, and database/sql then rolls the transaction
+// back at once as its context is done; either way the caller's
+// transaction ends unused.)
+func (c *stmtCacheConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if c.beginRW == "" {
+		return c.sqliteConn.BeginTx(ctx, opts)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	begin := c.beginRW
+	if opts.ReadOnly {
+		begin = "begin"
+	}
+	if _, err := c.exec(ctx, begin, nil); err != nil {
+		if isContextErr(ctx, err) {
+			c.exec(context.Background(), "rollback", nil)
+		}
+		return nil, err
+	}
+	return &stmtCacheTx{c: c, ctx: ctx}, nil
+}
+
+// stmtCacheTx is a transaction of a stmtCacheConn. It keeps the semantics
+// of modernc.org/sqlite's tx (tx.go), whose statements are prepared each
+// time:
+//
+//   - Commit runs COMMIT under the context given to BeginTx, so a wait for a
+//     lock (busy_timeout) ends once it is done, with its error.
+//   - A COMMIT that fails and leaves the transaction open (SQLITE_BUSY, a
+//     deferred foreign key, the context done before it ran) is rolled
+//     back, and Commit returns the COMMIT's error: database/sql does not
+//     call Rollback after a failed Commit and expects the connection out of
+//     the transaction.
+//   - A COMMIT that took effect succeeds even if the context ended as it
+//     ran. modernc reports its statement's own result there; the cached
+//     statement reports the context's error instead (stmt.exec), so Commit
+//     tells the cases apart: the transaction neither open any more nor
+//     rolled back by SQLite (its rollback hook) has committed.
+//   - Rollback runs ROLLBACK without a context: database/sql rolls back
+//     when the context is done, and it must run then.
+//
+// modernc's conn keeps no state of its own about transactions (its tx holds
+// only the conn and the context), so starting them here leaves nothing
+// behind in it.
+type stmtCacheTx struct {
+	c   *stmtCacheConn
+	ctx context.Context
+}
+
+func (t *stmtCacheTx) Commit() error {
+	c := t.c
+	rollbacks := c.rollbacks
+	_, err := c.exec(t.ctx, "commit", nil)
+	if err == nil {
+		return nil
+	}
+	if c.rollbacks != rollbacks {
+		return err // SQLite rolled the transaction back (an I/O error, say)
+	}
+	_, rerr := c.exec(context.Background(), "rollback", nil)
+	if rerr == nil {
+		return err // it was still open
+	}
+	if isNoTransaction(rerr) && isContextErr(t.ctx, err) {
+		// COMMIT ended the transaction and SQLite did not roll it back:
+		// it committed, and the context ended as it ran.
+		return nil
+	}
+	return err
+}
+
+func (t *stmtCacheTx) Rollback() error {
+	_, err := t.c.exec(context.Background(), "rollback", nil)
+	return err
+}
+
+// isContextErr reports whether err is the error of ctx, which is done.
+func isContextErr(ctx context.Context, err error) bool {
+	cerr := ctx.Err()
+	return cerr != nil && errors.Is(err, cerr)
+}
+
+// isNoTransaction reports whether err is ROLLBACK's "cannot rollback - no
+// transaction is active" (SQLITE_ERROR).
+func isNoTransaction(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == 1
 }
 
 // Close closes the connection's statements, then the connection.
