@@ -33,6 +33,9 @@ type Store interface {
 	Savepoint(ctx context.Context, tx *sql.Tx) error
 	ReleaseSavepoint(ctx context.Context, tx *sql.Tx) error
 	RollbackToSavepoint(ctx context.Context, tx *sql.Tx) error
+	// ReadTenantByAccessKey reads a tenant by access key in one statement
+	// of its own, outside any transaction (a read-only one's view).
+	ReadTenantByAccessKey(ctx context.Context, ak string) (*ecs.Tenant, ecs.Quota, error)
 
 	InsertServer(ctx context.Context, tx *sql.Tx, s *ecs.Server) error
 	UpdateServer(ctx context.Context, tx *sql.Tx, s *ecs.Server) error

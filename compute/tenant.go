@@ -49,12 +49,7 @@ func (s *Service) SetHosts(ctx context.Context, hosts []ecs.Host) error {
 
 // FindTenantByAccessKey implements ecs.TenantService.
 func (s *Service) FindTenantByAccessKey(ctx context.Context, ak string) (*ecs.Tenant, error) {
-	var t *ecs.Tenant
-	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		t, _, err = s.Store.TenantByAccessKey(ctx, tx, ak)
-		return err
-	})
+	t, _, err := s.Store.ReadTenantByAccessKey(ctx, ak)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ecs.Errorf(ecs.CodeForbidden, "access key %s is unknown", ak)
 	}

@@ -32,6 +32,19 @@ func (d *DB) TenantByAccessKey(ctx context.Context, tx *sql.Tx, ak string) (*ecs
 		quota_instances, quota_cores, quota_ram FROM tenants WHERE access_key = ?`, ak))
 }
 
+// ReadTenantByAccessKey is TenantByAccessKey outside any transaction: one
+// statement on the read pool (BeginReadTx's), which sees one committed
+// state by itself, without the BEGIN and COMMIT of a read transaction.
+// Authentication runs it for every request.
+func (d *DB) ReadTenantByAccessKey(ctx context.Context, ak string) (*ecs.Tenant, ecs.Quota, error) {
+	var q querier = d.db
+	if d.reader != nil {
+		q = d.reader
+	}
+	return scanTenant(d.queryRow(ctx, q, `SELECT access_key, secret_key, project_id, project_name, domain_id,
+		quota_instances, quota_cores, quota_ram FROM tenants WHERE access_key = ?`, ak))
+}
+
 // TenantByProject returns the tenant owning projectID and its quota.
 func (d *DB) TenantByProject(ctx context.Context, tx *sql.Tx, projectID string) (*ecs.Tenant, ecs.Quota, error) {
 	return scanTenant(d.queryRow(ctx, tx, `SELECT access_key, secret_key, project_id, project_name, domain_id,

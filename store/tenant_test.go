@@ -29,6 +29,9 @@ func TestTenantUpsert(t *testing.T) {
 				for name, lookup := range map[string]func() (*ecs.Tenant, ecs.Quota, error){
 					"TenantByAccessKey": func() (*ecs.Tenant, ecs.Quota, error) { return db.TenantByAccessKey(ctx, tx, wantTenant.AccessKey) },
 					"TenantByProject":   func() (*ecs.Tenant, ecs.Quota, error) { return db.TenantByProject(ctx, tx, wantTenant.ProjectID) },
+					// Outside the transaction: on the read pool, which
+					// sees only what committed.
+					"ReadTenantByAccessKey": func() (*ecs.Tenant, ecs.Quota, error) { return db.ReadTenantByAccessKey(ctx, wantTenant.AccessKey) },
 				} {
 					got, q, err := lookup()
 					if err != nil {
@@ -61,6 +64,9 @@ func TestTenantUpsert(t *testing.T) {
 		inTx(t, db, func(tx *sql.Tx) error {
 			if _, _, err := db.TenantByAccessKey(ctx, tx, "NOPE"); !errors.Is(err, sql.ErrNoRows) {
 				t.Errorf("TenantByAccessKey(unknown) = %v, want sql.ErrNoRows", err)
+			}
+			if _, _, err := db.ReadTenantByAccessKey(ctx, "NOPE"); !errors.Is(err, sql.ErrNoRows) {
+				t.Errorf("ReadTenantByAccessKey(unknown) = %v, want sql.ErrNoRows", err)
 			}
 			if _, _, err := db.TenantByProject(ctx, tx, otherProject); !errors.Is(err, sql.ErrNoRows) {
 				t.Errorf("TenantByProject(unknown) = %v, want sql.ErrNoRows", err)
