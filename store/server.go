@@ -276,13 +276,13 @@ func scanServer(row scanner) (*ecs.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(sgs), &s.SecurityGroups); err != nil {
+	if err := decodeJSONStrings(sgs, &s.SecurityGroups); err != nil {
 		return nil, fmt.Errorf("security_groups of %s: %w", s.ID, err)
 	}
-	if err := json.Unmarshal([]byte(meta), &s.Metadata); err != nil {
+	if err := decodeJSONStringMap(meta, &s.Metadata); err != nil {
 		return nil, fmt.Errorf("metadata of %s: %w", s.ID, err)
 	}
-	if err := json.Unmarshal([]byte(tags), &s.Tags); err != nil {
+	if err := decodeJSONStrings(tags, &s.Tags); err != nil {
 		return nil, fmt.Errorf("tags of %s: %w", s.ID, err)
 	}
 	s.Locked, s.Frozen = locked != 0, frozen != 0
