@@ -51,7 +51,8 @@ func TestMigrationNames(t *testing.T) {
 			got = append(got, n)
 		}
 		want := []string{"migration/0001_init.sql", "migration/0002_control.sql", "migration/0003_orders.sql",
-			"migration/0004_volumes_ports.sql", "migration/0005_tokens.sql", "migration/0006_nodes.sql", "migration/0007_server_usage.sql"}
+			"migration/0004_volumes_ports.sql", "migration/0005_tokens.sql", "migration/0006_nodes.sql", "migration/0007_server_usage.sql",
+			"migration/0008_usage_tables.sql"}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("ecsd_migrations (-want +got):\n%s", diff)
 		}
@@ -79,7 +80,7 @@ func TestOpenPostgresConcurrently(t *testing.T) {
 		t.Cleanup(func() { dbs[i].Close() })
 	}
 	db := dbs[0]
-	if n := scalar[int](t, db, `SELECT count(*) FROM ecsd_migrations`); n != 7 {
+	if n := scalar[int](t, db, `SELECT count(*) FROM ecsd_migrations`); n != 8 {
 		t.Errorf("ecsd_migrations has %d rows, want 7 (each migration once)", n)
 	}
 	river := scalar[int](t, db, `SELECT count(*) FROM river_migration`)
@@ -101,8 +102,8 @@ func TestOpenPostgresConcurrently(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer again.Close()
-	if n := scalar[int](t, again, `SELECT count(*) FROM ecsd_migrations`); n != 7 {
-		t.Errorf("ecsd_migrations after a restart has %d rows, want 7", n)
+	if n := scalar[int](t, again, `SELECT count(*) FROM ecsd_migrations`); n != 8 {
+		t.Errorf("ecsd_migrations after a restart has %d rows, want 8", n)
 	}
 }
 

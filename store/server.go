@@ -193,9 +193,10 @@ func (d *DB) ServersInAZ(ctx context.Context, tx *sql.Tx, az string) ([]*ecs.Ser
 
 // ProjectUsage counts the live servers of a project by flavor, resize
 // target and charging mode (for quota): one row per group, in no order.
+// The counts are kept by triggers on servers (project_usage).
 func (d *DB) ProjectUsage(ctx context.Context, tx *sql.Tx, projectID string) ([]ecs.ServerGroup, error) {
-	rows, err := d.query(ctx, tx, `SELECT flavor_id, resize_flavor_id, charging_mode, count(*) FROM servers
-		WHERE project_id = ? AND deleted = 0 GROUP BY flavor_id, resize_flavor_id, charging_mode`, projectID)
+	rows, err := d.query(ctx, tx, `SELECT flavor_id, resize_flavor_id, charging_mode, count FROM project_usage
+		WHERE project_id = ? AND count > 0`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("store: usage of project %s: %w", projectID, err)
 	}
@@ -206,9 +207,11 @@ func (d *DB) ProjectUsage(ctx context.Context, tx *sql.Tx, projectID string) ([]
 
 // HostUsage counts the live servers placed in an AZ by host, flavor and
 // resize target and host (for capacity): one row per group, in no order.
+// The counts are kept by triggers on servers (az_usage): reading them
+// costs the number of groups, not of servers.
 func (d *DB) HostUsage(ctx context.Context, tx *sql.Tx, az string) ([]ecs.ServerGroup, error) {
-	rows, err := d.query(ctx, tx, `SELECT host_id, flavor_id, resize_flavor_id, resize_host_id, count(*) FROM servers
-		WHERE az = ? AND deleted = 0 GROUP BY host_id, flavor_id, resize_flavor_id, resize_host_id`, az)
+	rows, err := d.query(ctx, tx, `SELECT host_id, flavor_id, resize_flavor_id, resize_host_id, count FROM az_usage
+		WHERE az = ? AND count > 0`, az)
 	if err != nil {
 		return nil, fmt.Errorf("store: usage of az %s: %w", az, err)
 	}

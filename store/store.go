@@ -370,7 +370,13 @@ func splitStatements(body string) []string {
 		}
 		cur.WriteString(line)
 		cur.WriteByte('\n')
-		if strings.HasSuffix(trimmed, ";") {
+		// A statement with a body of statements ends with it: a SQLite
+		// trigger at its END;, a PostgreSQL function at its closing $$.
+		text := cur.String()
+		inBody := strings.Count(text, "$$")%2 == 1 ||
+			(strings.HasPrefix(strings.ToUpper(strings.TrimSpace(text)), "CREATE TRIGGER") &&
+				strings.Contains(strings.ToUpper(text), "\nBEGIN\n") && !strings.EqualFold(trimmed, "END;"))
+		if strings.HasSuffix(trimmed, ";") && !inBody {
 			stmts = append(stmts, cur.String())
 			cur.Reset()
 		}

@@ -462,12 +462,20 @@ func (b *Bench) scale(ctx context.Context) error {
 	const seedBatch = 10_000
 	var batch []Tenant
 	var servers []seedServer
+	stopped := map[string][]string{} // project → its SHUTOFF servers
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		if _, err := b.seed(ctx, batch, servers); err != nil {
+		ids, err := b.seed(ctx, batch, servers)
+		if err != nil {
 			return fmt.Errorf("seed projects %d-%d: %w", len(tenants)-len(batch), len(tenants)-1, err)
+		}
+		for _, e := range servers { // the IDs come in the order of the entries
+			if e.Status == "SHUTOFF" && len(ids) >= e.Count {
+				stopped[e.ProjectID] = append(stopped[e.ProjectID], ids[:e.Count]...)
+			}
+			ids = ids[min(e.Count, len(ids)):]
 		}
 		batch, servers = nil, nil
 		return nil
@@ -518,6 +526,19 @@ func (b *Bench) scale(ctx context.Context) error {
 	list("scale/list-page", "")
 	list("scale/filter-status", "status=SHUTOFF")
 	list("scale/filter-flavor", "flavor="+flavorB)
+	// A resize's checks (quota, capacity of the AZ's hosts) on the large
+	// store: dry runs of stopped servers, nothing committed.
+	r := drive(ctx, "scale/resize-dry-run", c.Clients, c.Duration, 0, func(ctx context.Context, id, i int) error {
+		cl := tenants[rand.IntN(len(tenants))]
+		ids := stopped[cl.Tenant.ProjectID]
+		if len(ids) == 0 {
+			return fmt.Errorf("project %s has no stopped server", cl.Tenant.ProjectID)
+		}
+		st, out, err := cl.Do(ctx, http.MethodPost, "/v1/"+cl.Tenant.ProjectID+"/cloudservers/"+ids[rand.IntN(len(ids))]+"/resize", resizeBody(flavorA, true))
+		return expect(st, out, err, http.StatusAccepted)
+	})
+	r.Note = fmt.Sprintf("%d servers in the store; dry-run resizes of stopped servers (every check, no commit)", per*c.Projects)
+	b.add(r)
 	return nil
 }
 

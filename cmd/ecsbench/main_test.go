@@ -53,7 +53,7 @@ func TestSmoke(t *testing.T) {
 	}
 	want := []string{"baseline/bare-http", "read/show-server", "read/show-job", "write/resize-dry-run", "baseline/sqlite-commit",
 		"write/resize", "lifecycle/resize-to-success", "scale/seed", "scale/list-page", "scale/filter-status",
-		"scale/filter-flavor", "startup/empty-db", "startup/40-servers"}
+		"scale/filter-flavor", "scale/resize-dry-run", "startup/empty-db", "startup/40-servers"}
 	var got []string
 	for _, r := range res {
 		got = append(got, r.Scenario)
