@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime/debug"
 	"sync"
 )
 
@@ -110,7 +111,7 @@ func (g *groupCommit) do(ctx context.Context, s *Service, fn func(ctx context.Co
 func (g *groupCommit) run(s *Service, batch []*groupRequest) {
 	if len(batch) == 1 {
 		r := batch[0]
-		r.out <- groupOutcome{err: s.inOwnTx(context.WithoutCancel(r.ctx), r.fn)}
+		r.out <- groupOutcome{err: s.inOwnTx(context.WithoutCancel(r.ctx), r.safeFn(s))}
 		return
 	}
 	errs := make([]error, len(batch))
@@ -140,7 +141,7 @@ func (g *groupCommit) run(s *Service, batch []*groupRequest) {
 			g.abort(obs, tx, done, err)
 			return
 		}
-		if errs[i] = r.fn(rctx, tx); errs[i] == nil {
+		if errs[i] = r.safeFn(s)(rctx, tx); errs[i] == nil {
 			err = s.Store.ReleaseSavepoint(rctx, tx)
 		} else {
 			err = s.Store.RollbackToSavepoint(rctx, tx)
@@ -159,6 +160,23 @@ func (g *groupCommit) run(s *Service, batch []*groupRequest) {
 		err = fmt.Errorf("commit: %w", err)
 	}
 	done(err)
+}
+
+// safeFn is the request's work with a panic turned into its error (and
+// logged with its stack): the work may run on another caller's goroutine,
+// whose group must go on.
+func (r *groupRequest) safeFn(s *Service) func(ctx context.Context, tx *sql.Tx) error {
+	return func(ctx context.Context, tx *sql.Tx) (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				if s.Logger != nil {
+					s.Logger.Error("panic in a transaction's work", "panic", p, "stack", string(debug.Stack()))
+				}
+				err = fmt.Errorf("compute: panic in a transaction's work: %v", p)
+			}
+		}()
+		return r.fn(ctx, tx)
+	}
 }
 
 // abort ends a batch whose transaction cannot go on: every request that

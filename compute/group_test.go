@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -224,5 +225,50 @@ func TestGroupCommitConcurrent(t *testing.T) {
 				t.Errorf("%s: rows %v %v, want %v", key, a, b, want)
 			}
 		}
+	}
+}
+
+// TestGroupCommitPanic: work that panics fails its own request only; the
+// others of its transaction commit and the group goes on.
+func TestGroupCommitPanic(t *testing.T) {
+	t.Parallel()
+	db := storetest.NewDB(t)
+	gs := &gatedStore{Store: db, release: make(chan struct{})}
+	s := &Service{Store: gs}
+	ctx := t.Context()
+
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	wg.Go(func() { errs[0] = s.inTx(ctx, put("p-leader", nil)) })
+	for gs.begun.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	wg.Go(func() {
+		errs[1] = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			if err := put("p-panics", nil)(ctx, tx); err != nil {
+				return err
+			}
+			panic("boom")
+		})
+	})
+	waitQueued(t, s.group, 1)
+	wg.Go(func() { errs[2] = s.inTx(ctx, put("p-after", nil)) })
+	waitQueued(t, s.group, 2)
+	close(gs.release)
+	wg.Wait()
+
+	if errs[0] != nil || errs[2] != nil {
+		t.Errorf("the other requests: %v, %v; want nil", errs[0], errs[2])
+	}
+	if errs[1] == nil || !strings.Contains(errs[1].Error(), "boom") {
+		t.Errorf("the panicking request: %v, want its panic as an error", errs[1])
+	}
+	for key, want := range map[string]bool{"p-leader": true, "p-panics": false, "p-after": true} {
+		if got := settingExists(t, db, key); got != want {
+			t.Errorf("%s written %v, want %v", key, got, want)
+		}
+	}
+	if err := s.inTx(ctx, put("p-later", nil)); err != nil {
+		t.Errorf("a request after the panic: %v", err)
 	}
 }
