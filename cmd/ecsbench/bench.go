@@ -587,7 +587,13 @@ func (b *Bench) startup(ctx context.Context) error {
 		per := b.Config.Servers / b.Config.Projects
 		for range b.Config.Projects {
 			t := newTenant()
-			if _, err := b.seed(ctx, []Tenant{t}, []seedServer{{ProjectID: t.ProjectID, Name: "big", Flavor: flavorA, Image: image, Status: "ACTIVE", Count: per}}); err != nil {
+			var entries []seedServer // of at most maxSeedCount servers each
+			for i, left := 0, per; left > 0; i++ {
+				c := min(left, maxSeedCount)
+				entries = append(entries, seedServer{ProjectID: t.ProjectID, Name: fmt.Sprintf("big%d", i), Flavor: flavorA, Image: image, Status: "ACTIVE", Count: c})
+				left -= c
+			}
+			if _, err := b.seed(ctx, []Tenant{t}, entries); err != nil {
 				nd.Close()
 				return err
 			}
