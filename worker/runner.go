@@ -211,6 +211,9 @@ func (r *Runner) load(ctx context.Context, t *txs, jobID string) (*ecs.Job, *ecs
 func (r *Runner) server(ctx context.Context, t *txs, job *ecs.Job) (*ecs.Server, error) {
 	var srv *ecs.Server
 	err := t.do(ctx, func(tx *sql.Tx) error {
+		if err := t.flush(ctx); err != nil {
+			return err
+		}
 		var err error
 		srv, err = r.Store.ServerByID(ctx, tx, "", job.ServerID)
 		return err
@@ -248,10 +251,10 @@ func (r *Runner) walk(ctx context.Context, t *txs, job *ecs.Job, p *plan, srv *e
 			}
 			srv.TaskState = st.task
 			srv.Updated = r.Clock.Now()
-			if err := r.Store.UpdateServer(ctx, tx, srv); err != nil {
+			if err := r.setPhase(ctx, tx, job, st.task); err != nil {
 				return err
 			}
-			return r.setPhase(ctx, tx, job, st.task)
+			return t.write(ctx, srv, job)
 		})
 		if err != nil {
 			return nil, err
@@ -262,7 +265,7 @@ func (r *Runner) walk(ctx context.Context, t *txs, job *ecs.Job, p *plan, srv *e
 		}
 		if wait := r.Timing[st.task] + delay; wait > 0 {
 			// The phase is visible while it lasts: commit, then wait.
-			if err := t.commit(); err != nil {
+			if err := t.commit(ctx); err != nil {
 				return nil, err
 			}
 			if err := r.Clock.Sleep(ctx, wait); err != nil {
@@ -310,7 +313,7 @@ func (r *Runner) phaseFault(ctx context.Context, t *txs, job *ecs.Job, srv *ecs.
 	if m, ok := r.Faults.(phaseMatcher); ok && !m.MatchesPhase(ev) {
 		return 0, nil, nil
 	}
-	if err := t.commit(); err != nil {
+	if err := t.commit(ctx); err != nil {
 		return 0, nil, err
 	}
 	delay, fail, err := r.Faults.Phase(ctx, ev)
@@ -331,7 +334,7 @@ func causeText(err error) string {
 }
 
 // setPhase records the phase a job has entered and marks it (and its
-// parent) RUNNING.
+// parent) RUNNING; the caller writes job.
 func (r *Runner) setPhase(ctx context.Context, tx *sql.Tx, job *ecs.Job, phase string) error {
 	if err := r.Store.StartPhase(ctx, tx, job.ID, phase, r.Clock.Now()); err != nil {
 		return err
@@ -352,7 +355,7 @@ func (r *Runner) setPhase(ctx context.Context, tx *sql.Tx, job *ecs.Job, phase s
 			}
 		}
 	}
-	return r.Store.UpdateJob(ctx, tx, job)
+	return nil
 }
 
 // end writes the outcome of a job: on success the last step's changes and
@@ -365,6 +368,9 @@ func (r *Runner) setPhase(ctx context.Context, tx *sql.Tx, job *ecs.Job, phase s
 // transaction is still open (nil: read it).
 func (r *Runner) end(ctx context.Context, t *txs, job *ecs.Job, p *plan, f *failure, complete CompleteFunc, restored, cur *ecs.Server) error {
 	err := t.do(ctx, func(tx *sql.Tx) error {
+		if err := t.flush(ctx); err != nil {
+			return err
+		}
 		now := r.Clock.Now()
 		if !t.continued || cur == nil {
 			if _, err := r.Store.JobByID(ctx, tx, "", job.ID); err != nil {
@@ -424,7 +430,7 @@ func (r *Runner) end(ctx context.Context, t *txs, job *ecs.Job, p *plan, f *fail
 	if err != nil {
 		return err
 	}
-	return t.commit()
+	return t.commit(ctx)
 }
 
 // endParent ends a batch job once its last sub-job has ended: SUCCESS when
@@ -479,6 +485,9 @@ type txs struct {
 	store Store
 	keep  bool
 	tx    *sql.Tx
+	// srv and job are the rows of the last phase, not yet written (write).
+	srv *ecs.Server
+	job *ecs.Job
 	// continued says that the last do ran in the transaction of the one
 	// before it: what that one read and wrote is still current.
 	continued bool
@@ -504,23 +513,60 @@ func (t *txs) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	if !t.keep {
-		return t.commit()
+		return t.commit(ctx)
 	}
 	return nil
 }
 
-// commit commits the open transaction, if any.
-func (t *txs) commit() error {
+// write writes a phase's server and job. In a transaction kept open across
+// phases only the last phase's rows matter, since no reader sees the
+// others: they are written when the transaction commits or the run reads
+// the server again (flush), once, instead of at every phase.
+func (t *txs) write(ctx context.Context, srv *ecs.Server, job *ecs.Job) error {
+	if t.keep {
+		t.srv, t.job = srv, job
+		return nil
+	}
+	if err := t.store.UpdateServer(ctx, t.tx, srv); err != nil {
+		return err
+	}
+	return t.store.UpdateJob(ctx, t.tx, job)
+}
+
+// flush writes what write left for later.
+func (t *txs) flush(ctx context.Context) error {
+	srv, job := t.srv, t.job
+	t.srv, t.job = nil, nil
+	if srv != nil {
+		if err := t.store.UpdateServer(ctx, t.tx, srv); err != nil {
+			return err
+		}
+	}
+	if job != nil {
+		return t.store.UpdateJob(ctx, t.tx, job)
+	}
+	return nil
+}
+
+// commit writes what is left to write and commits the open transaction,
+// if any.
+func (t *txs) commit(ctx context.Context) error {
 	if t.tx == nil {
 		return nil
+	}
+	if err := t.flush(ctx); err != nil {
+		t.abort()
+		return err
 	}
 	tx := t.tx
 	t.tx = nil
 	return tx.Commit()
 }
 
-// abort rolls the open transaction back, if any.
+// abort rolls the open transaction back, if any, with what was left to
+// write.
 func (t *txs) abort() {
+	t.srv, t.job = nil, nil
 	if t.tx != nil {
 		_ = t.tx.Rollback()
 		t.tx = nil

@@ -884,7 +884,9 @@ func TestStoreFailure(t *testing.T) {
 		id := b.stoppedServer(t, "s6.small.1")
 		jobID := b.resize(t, id, "s6.large.4", false, 0)
 		before := b.server(t, id)
-		store := &failingStore{Store: b.db, failIn: map[string]bool{ecs.TaskResizeMigrated: true}}
+		// The server is written once, in its last phase, when the job
+		// ends (its earlier phases are never written apart).
+		store := &failingStore{Store: b.db, failIn: map[string]bool{ecs.TaskResizeFinish: true}}
 		r := b.newRunner(store, ecs.RealClock{}, worker.Timing{})
 		if err := r.Run(ctx, jobID, false, nil); !errors.Is(err, errStore) {
 			t.Fatalf("Run = %v, want the store's error", err)
@@ -926,6 +928,9 @@ func TestStoreFailure(t *testing.T) {
 
 	t.Run("the rollback cannot be written: the job must not end with the server busy", func(t *testing.T) {
 		t.Parallel()
+		// A driver whose operations take time, so that each phase
+		// writes the server.
+		b := setupWith(t, sim.Options{Latency: time.Nanosecond}, nil)
 		id := b.stoppedServer(t, "s6.small.1")
 		jobID := b.resize(t, id, "s6.large.4", false, 0)
 		// Every write of the server after resize_migrating fails, the
