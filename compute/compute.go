@@ -159,6 +159,13 @@ func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx *sql
 	return s.groupOf().do(ctx, s, fn)
 }
 
+// InTx runs fn as inTx does, in a transaction shared with concurrent
+// requests (group commit): for work outside the Service that may join
+// them (the runner's jobs).
+func (s *Service) InTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.inTx(ctx, fn)
+}
+
 // inOwnTx runs fn in a transaction of its own and commits when it returns
 // nil.
 func (s *Service) inOwnTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {

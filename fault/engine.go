@@ -252,6 +252,19 @@ func (e *Engine) MatchesPhase(ev PhaseEvent) bool {
 	return false
 }
 
+// HasEventRules reports, from the cache, whether any live event rule
+// (a request's or a phase's) exists.
+func (e *Engine) HasEventRules() bool {
+	e.cacheMu.RLock()
+	defer e.cacheMu.RUnlock()
+	for _, c := range e.events {
+		if !c.isSpent() {
+			return true
+		}
+	}
+	return false
+}
+
 // SoldOut reports whether a sold_out rule marks flavorID sold out in az
 // (a rule without an AZ marks it sold out everywhere). It reads only the
 // cache.

@@ -238,7 +238,8 @@ func (m *Node) Run(ctx context.Context) error {
 		return err
 	}
 
-	runner := &worker.Runner{Store: db, Driver: m.Driver, Flavors: m.Catalog, Clock: m.Clock, Timing: timing, Logger: m.Logger}
+	runner := &worker.Runner{Store: db, Driver: m.Driver, Flavors: m.Catalog, Clock: m.Clock, Timing: timing, Logger: m.Logger,
+		Group: m.Service.InTx}
 	if err := m.openFaults(ctx); err != nil {
 		return err
 	}

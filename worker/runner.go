@@ -64,6 +64,11 @@ type Runner struct {
 	running runs
 	// Faults, when set, may delay or fail each phase (fault injection).
 	Faults PhaseFaults
+	// Group, when set, runs work in a transaction shared with other
+	// writers (compute.Service.InTx, group commit). A job of an immediate
+	// driver whose phases all take no time runs in one, as one of its
+	// requests.
+	Group func(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error
 }
 
 // step is one phase of a job.
@@ -105,8 +110,49 @@ type failure struct {
 func (r *Runner) Run(ctx context.Context, jobID string, giveUp bool, complete CompleteFunc) (err error) {
 	ctx, untrack := r.running.track(ctx, jobID)
 	defer func() { err = untrack(err, r.Logger) }()
+	if r.shareable() {
+		// The whole run as one request of a shared transaction. If it
+		// needs a commit of its own after all (a phase that waits, a fault
+		// rule to consult) or meets any error, its work is rolled back to
+		// its savepoint and it runs again on its own transactions.
+		err := r.Group(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			return r.run(ctx, &txs{store: r.Store, keep: true, tx: tx, shared: true}, jobID, giveUp, complete)
+		})
+		if !errors.Is(err, errOwnTx) {
+			return err
+		}
+	}
 	t := r.txs()
 	defer t.abort()
+	return r.run(ctx, t, jobID, giveUp, complete)
+}
+
+// shareable reports whether a job may run in a shared transaction: the
+// driver is immediate, no phase lasts, and no fault rule could fire.
+func (r *Runner) shareable() bool {
+	if r.Group == nil || !r.Driver.Capabilities().Immediate {
+		return false
+	}
+	for _, d := range r.Timing {
+		if d > 0 {
+			return false
+		}
+	}
+	if r.Faults != nil {
+		e, ok := r.Faults.(interface{ HasEventRules() bool })
+		if !ok || e.HasEventRules() {
+			return false
+		}
+	}
+	return true
+}
+
+// errOwnTx says that a run in a shared transaction needs transactions of
+// its own (see Run).
+var errOwnTx = errors.New("worker: the job needs transactions of its own")
+
+// run is Run on t.
+func (r *Runner) run(ctx context.Context, t *txs, jobID string, giveUp bool, complete CompleteFunc) error {
 	job, srv, err := r.load(ctx, t, jobID)
 	if err != nil {
 		return err
@@ -430,7 +476,7 @@ func (r *Runner) end(ctx context.Context, t *txs, job *ecs.Job, p *plan, f *fail
 	if err != nil {
 		return err
 	}
-	return t.commit(ctx)
+	return t.end(ctx)
 }
 
 // endParent ends a batch job once its last sub-job has ended: SUCCESS when
@@ -485,6 +531,10 @@ type txs struct {
 	store Store
 	keep  bool
 	tx    *sql.Tx
+	// shared: tx belongs to a group of requests (Runner.Group); it is
+	// neither committed nor rolled back here, and anything that would need
+	// either fails with errOwnTx.
+	shared bool
 	// srv and job are the rows of the last phase, not yet written (write).
 	srv *ecs.Server
 	job *ecs.Job
@@ -500,6 +550,17 @@ func (r *Runner) txs() *txs {
 // do runs fn in the open transaction, or in a new one. An error rolls the
 // transaction back; without keep, success commits it.
 func (t *txs) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if t.shared {
+		if t.tx == nil {
+			return errOwnTx // an earlier error ended the shared run
+		}
+		t.continued = true
+		if err := fn(t.tx); err != nil {
+			t.tx = nil
+			return fmt.Errorf("%w: %w", errOwnTx, err)
+		}
+		return nil
+	}
 	t.continued = t.tx != nil
 	if t.tx == nil {
 		tx, err := t.store.BeginTx(ctx)
@@ -551,6 +612,9 @@ func (t *txs) flush(ctx context.Context) error {
 // commit writes what is left to write and commits the open transaction,
 // if any.
 func (t *txs) commit(ctx context.Context) error {
+	if t.shared {
+		return errOwnTx
+	}
 	if t.tx == nil {
 		return nil
 	}
@@ -563,10 +627,28 @@ func (t *txs) commit(ctx context.Context) error {
 	return tx.Commit()
 }
 
+// end ends the run's transactions: it commits the open one, or in a
+// shared transaction writes what is left (the group commits).
+func (t *txs) end(ctx context.Context) error {
+	if t.shared {
+		if t.tx == nil {
+			return errOwnTx
+		}
+		if err := t.flush(ctx); err != nil {
+			return fmt.Errorf("%w: %w", errOwnTx, err)
+		}
+		return nil
+	}
+	return t.commit(ctx)
+}
+
 // abort rolls the open transaction back, if any, with what was left to
 // write.
 func (t *txs) abort() {
 	t.srv, t.job = nil, nil
+	if t.shared {
+		return
+	}
 	if t.tx != nil {
 		_ = t.tx.Rollback()
 		t.tx = nil

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1075,4 +1076,101 @@ func TestAdoptMachinesOfOtherNodes(t *testing.T) {
 	b.setPhase(t, resize, ecs.TaskResizeMigrating, nil)
 	requireEnded(t, run(otherRunner, resize), ecs.JobSuccess, "")
 	requireServerState(t, b.server(t, stale), ecs.StatusShutoff, ecs.PowerShutdown, "s6.medium.2")
+}
+
+// countingStore counts the transactions the runner begins itself.
+type countingStore struct {
+	worker.Store
+	begun atomic.Int64
+}
+
+func (s *countingStore) BeginTx(ctx context.Context) (*sql.Tx, error) {
+	s.begun.Add(1)
+	return s.Store.BeginTx(ctx)
+}
+
+// TestSharedTransaction: with Group set, a job of an immediate driver
+// whose phases take no time runs as one request of a shared transaction
+// (the runner begins none of its own); a job that needs its own commits
+// (a phase that lasts, a failure to write) runs again on its own
+// transactions, with their semantics.
+func TestSharedTransaction(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	b := setup(t)
+	runner := func(store worker.Store, timing worker.Timing) *worker.Runner {
+		r := b.newRunner(store, ecs.RealClock{}, timing)
+		r.Group = b.svc.InTx
+		return r
+	}
+
+	t.Run("instant: one shared transaction", func(t *testing.T) {
+		t.Parallel()
+		id := b.stoppedServer(t, "s6.small.1")
+		jobID := b.resize(t, id, "s6.large.4", false, 0)
+		store := &countingStore{Store: b.db}
+		if err := runner(store, worker.Timing{}).Run(ctx, jobID, false, nil); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if n := store.begun.Load(); n != 0 {
+			t.Errorf("the runner began %d transactions of its own, want 0 (the shared one)", n)
+		}
+		job := b.job(t, jobID)
+		requireEnded(t, job, ecs.JobSuccess, "")
+		requireServerState(t, b.server(t, id), ecs.StatusShutoff, ecs.PowerShutdown, "s6.large.4")
+	})
+
+	t.Run("a phase that lasts: own transactions", func(t *testing.T) {
+		t.Parallel()
+		id := b.stoppedServer(t, "s6.small.1")
+		jobID := b.resize(t, id, "s6.large.4", false, 0)
+		store := &countingStore{Store: b.db}
+		timing := worker.Timing{ecs.TaskResizeMigrated: time.Nanosecond}
+		if err := runner(store, timing).Run(ctx, jobID, false, nil); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if n := store.begun.Load(); n < 2 {
+			t.Errorf("the runner began %d transactions, want at least 2 (a commit before the lasting phase)", n)
+		}
+		requireEnded(t, b.job(t, jobID), ecs.JobSuccess, "")
+		requireServerState(t, b.server(t, id), ecs.StatusShutoff, ecs.PowerShutdown, "s6.large.4")
+	})
+
+	t.Run("a store error: rolled back, run again on its own", func(t *testing.T) {
+		t.Parallel()
+		id := b.stoppedServer(t, "s6.small.1")
+		jobID := b.resize(t, id, "s6.large.4", false, 0)
+		before := b.server(t, id)
+		store := &failingStore{Store: b.db, failIn: map[string]bool{ecs.TaskResizeFinish: true}}
+		if err := runner(store, worker.Timing{}).Run(ctx, jobID, false, nil); !errors.Is(err, errStore) {
+			t.Fatalf("Run = %v, want the store's error (from the run on its own transactions)", err)
+		}
+		if job := b.job(t, jobID); job.Status != ecs.JobInit || job.Phase != "" {
+			t.Errorf("job after a store error: %s in %q; want INIT with no phase", job.Status, job.Phase)
+		}
+		if s := b.server(t, id); !reflect.DeepEqual(s, before) {
+			t.Errorf("server after a store error:\n%+v\nwant it as the request left it:\n%+v", s, before)
+		}
+		// A healthy retry in a shared transaction ends it.
+		if err := runner(b.db, worker.Timing{}).Run(ctx, jobID, false, nil); err != nil {
+			t.Fatalf("retry: %v", err)
+		}
+		requireEnded(t, b.job(t, jobID), ecs.JobSuccess, "")
+	})
+
+	t.Run("a driver failure: failed and rolled back in the shared transaction", func(t *testing.T) {
+		t.Parallel()
+		id := b.stoppedServer(t, "s6.small.1")
+		jobID := b.resize(t, id, "s6.large.4", false, 0)
+		b.drv.InjectFault(sim.Fault{Op: sim.OpResize, InstanceID: id})
+		store := &countingStore{Store: b.db}
+		if err := runner(store, worker.Timing{}).Run(ctx, jobID, false, nil); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if n := store.begun.Load(); n != 0 {
+			t.Errorf("the runner began %d transactions of its own, want 0", n)
+		}
+		requireEnded(t, b.job(t, jobID), ecs.JobFail, ecs.CodeResizeFailed)
+		requireServerState(t, b.server(t, id), ecs.StatusShutoff, ecs.PowerShutdown, "s6.small.1")
+	})
 }
