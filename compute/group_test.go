@@ -52,22 +52,33 @@ func settingExists(t *testing.T, db interface {
 	return v != ""
 }
 
-// waitQueued waits until n requests wait for the group's next transaction.
-func waitQueued(t *testing.T, g *groupCommit, n int) {
+// waitUntil polls cond until it holds, failing the test after 10 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for {
-		g.mu.Lock()
-		got := len(g.waiting)
-		g.mu.Unlock()
-		if got == n {
-			return
-		}
+	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d requests queued, want %d", got, n)
+			t.Fatalf("waited 10 s for %s", what)
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// waitQueued waits until n requests wait for the group's next transaction.
+func waitQueued(t *testing.T, g *groupCommit, n int) {
+	t.Helper()
+	waitUntil(t, fmt.Sprintf("%d queued requests", n), func() bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return len(g.waiting) == n
+	})
+}
+
+// waitLeading waits until the first request leads and waits for its
+// transaction (held by gs).
+func waitLeading(t *testing.T, gs *gatedStore) {
+	t.Helper()
+	waitUntil(t, "the first transaction", func() bool { return gs.begun.Load() > 0 })
 }
 
 // TestGroupCommit: requests that arrive while a transaction runs share the
@@ -103,9 +114,7 @@ func TestGroupCommit(t *testing.T) {
 		if i == 0 {
 			// The first request leads and waits for its transaction;
 			// the others queue behind it, in order.
-			for gs.begun.Load() == 0 {
-				time.Sleep(time.Millisecond)
-			}
+			waitLeading(t, gs)
 		} else {
 			waitQueued(t, s.group, i)
 		}
@@ -140,9 +149,7 @@ func TestGroupCommitBrokenTransaction(t *testing.T) {
 	errs := make([]error, 4)
 	var wg sync.WaitGroup
 	wg.Go(func() { errs[0] = s.inTx(ctx, put("leader", nil)) })
-	for gs.begun.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	waitLeading(t, gs)
 	wg.Go(func() { errs[1] = s.inTx(ctx, put("before", nil)) })
 	waitQueued(t, s.group, 1)
 	wg.Go(func() {
@@ -240,9 +247,7 @@ func TestGroupCommitPanic(t *testing.T) {
 	errs := make([]error, 3)
 	var wg sync.WaitGroup
 	wg.Go(func() { errs[0] = s.inTx(ctx, put("p-leader", nil)) })
-	for gs.begun.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	waitLeading(t, gs)
 	wg.Go(func() {
 		errs[1] = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			if err := put("p-panics", nil)(ctx, tx); err != nil {
