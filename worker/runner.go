@@ -414,6 +414,12 @@ func (r *Runner) setPhase(ctx context.Context, tx *sql.Tx, job *ecs.Job, phase s
 // transaction is still open (nil: read it).
 func (r *Runner) end(ctx context.Context, t *txs, job *ecs.Job, p *plan, f *failure, complete CompleteFunc, restored, cur *ecs.Server) error {
 	err := t.do(ctx, func(tx *sql.Tx) error {
+		// This transaction writes the job, and the server when the job
+		// ran on one: what the last phase left to write is superseded.
+		if (f != nil && restored != nil) || (job.ServerID != "" && p != nil && f == nil) {
+			t.srv = nil
+		}
+		t.job = nil
 		if err := t.flush(ctx); err != nil {
 			return err
 		}

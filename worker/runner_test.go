@@ -885,9 +885,9 @@ func TestStoreFailure(t *testing.T) {
 		id := b.stoppedServer(t, "s6.small.1")
 		jobID := b.resize(t, id, "s6.large.4", false, 0)
 		before := b.server(t, id)
-		// The server is written once, in its last phase, when the job
-		// ends (its earlier phases are never written apart).
-		store := &failingStore{Store: b.db, failIn: map[string]bool{ecs.TaskResizeFinish: true}}
+		// The server is written once, when the job ends (its phases are
+		// never written apart): that write fails.
+		store := &failingStore{Store: b.db, failIn: map[string]bool{ecs.TaskNone: true}}
 		r := b.newRunner(store, ecs.RealClock{}, worker.Timing{})
 		if err := r.Run(ctx, jobID, false, nil); !errors.Is(err, errStore) {
 			t.Fatalf("Run = %v, want the store's error", err)
@@ -1141,7 +1141,7 @@ func TestSharedTransaction(t *testing.T) {
 		id := b.stoppedServer(t, "s6.small.1")
 		jobID := b.resize(t, id, "s6.large.4", false, 0)
 		before := b.server(t, id)
-		store := &failingStore{Store: b.db, failIn: map[string]bool{ecs.TaskResizeFinish: true}}
+		store := &failingStore{Store: b.db, failIn: map[string]bool{ecs.TaskNone: true}} // the job's end
 		if err := runner(store, worker.Timing{}).Run(ctx, jobID, false, nil); !errors.Is(err, errStore) {
 			t.Fatalf("Run = %v, want the store's error (from the run on its own transactions)", err)
 		}
