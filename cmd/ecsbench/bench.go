@@ -95,6 +95,9 @@ func (b *Bench) Run(ctx context.Context) ([]Result, error) {
 	c := b.Config
 	b.http = newHTTPClient(c.Clients)
 	b.base = c.URL
+	if c.PID != 0 {
+		meterPID = fmt.Sprint(c.PID)
+	}
 	if b.base == "" {
 		dir := filepath.Join(b.tmp, "data")
 		if c.Ephemeral {
@@ -699,8 +702,10 @@ func (b *Bench) Machine() string {
 		store = b.pg.Describe()
 	case b.Config.Database != "":
 		store = "PostgreSQL"
+	case b.Config.URL != "" && b.Config.PID != 0:
+		store = fmt.Sprintf("ecsd at %s (CPU/RSS are those of its process %d)", b.Config.URL, b.Config.PID)
 	case b.Config.URL != "":
-		store = "ecsd at " + b.Config.URL + " (CPU/RSS are this client process only)"
+		store = "ecsd at " + b.Config.URL + " (CPU/RSS are this client process only: --pid meters the ecsd)"
 	case b.Config.Ephemeral:
 		store = "in-memory SQLite"
 	}

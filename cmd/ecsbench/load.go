@@ -89,12 +89,19 @@ type Result struct {
 // failed call.
 type Op func(ctx context.Context, id, i int) error
 
-// meter measures the CPU time and peak RSS of this process around a run.
+// meter measures the CPU time and peak RSS of the metered process around
+// a run: this one, or with --url and --pid the target ecsd (meterPID).
 type meter struct {
 	cpu0 time.Duration
 }
 
+// meterPID is the /proc name of the metered process: "self" or a pid.
+var meterPID = "self"
+
 func cpuTime() time.Duration {
+	if meterPID != "self" {
+		return procCPU(meterPID)
+	}
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
@@ -102,16 +109,40 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// startMeter resets the peak RSS (VmHWM) of this process, where Linux
-// allows it, and notes the CPU time.
+// clockTicks is the unit of /proc/<pid>/stat's times (USER_HZ, 100 on
+// Linux whatever the kernel's HZ).
+const clockTicks = 100
+
+// procCPU returns the user and system CPU time of process pid from
+// /proc/<pid>/stat (0 if it cannot be read).
+func procCPU(pid string) time.Duration {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name, in parentheses, may hold spaces: fields are
+	// counted after its closing parenthesis; utime and stime are the
+	// 14th and 15th fields of the line, the 12th and 13th after it.
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / clockTicks
+}
+
+// startMeter resets the peak RSS (VmHWM) of the metered process, where
+// Linux allows it, and notes its CPU time.
 func startMeter() meter {
-	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	_ = os.WriteFile("/proc/"+meterPID+"/clear_refs", []byte("5"), 0)
 	return meter{cpu0: cpuTime()}
 }
 
 func (m meter) fill(r *Result) {
 	r.CPUsec = (cpuTime() - m.cpu0).Seconds()
-	r.PeakRSSMB = procStatusMB("self", "VmHWM")
+	r.PeakRSSMB = procStatusMB(meterPID, "VmHWM")
 }
 
 // procStatusMB reads a kB field of /proc/<pid>/status in MB (0 if absent).

@@ -26,6 +26,7 @@ var allScenarios = []string{"read", "write-dryrun", "write", "lifecycle", "scale
 // Config is the benchmark's settings.
 type Config struct {
 	URL              string // "" = start a node in-process
+	PID              int    // with URL: the target's process, metered instead of this one
 	AdminToken       string
 	Clients          int
 	LifecycleClients int
@@ -56,6 +57,7 @@ func Load(args []string) (Config, error) {
 	fs := flag.NewFlagSet("ecsbench", flag.ContinueOnError)
 	fs.StringVar(&c.URL, "url", "", "target a running ecsd instead of starting one in-process")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "control API token of the --url ecsd")
+	fs.IntVar(&c.PID, "pid", 0, "with --url: the ecsd process whose CPU time and peak RSS the results give (default: this client process)")
 	fs.IntVar(&c.Clients, "clients", c.Clients, "concurrent clients")
 	fs.IntVar(&c.LifecycleClients, "lifecycle-clients", c.LifecycleClients, "concurrent clients of the lifecycle scenario")
 	fs.DurationVar(&c.Duration, "duration", c.Duration, "duration of each scenario")
@@ -118,6 +120,8 @@ func Load(args []string) (Config, error) {
 		return c, errors.New("at most 62,500 servers per project: raise --projects")
 	case c.Database != "" && (c.URL != "" || c.Ephemeral):
 		return c, errors.New("--database runs the in-process node on PostgreSQL: not with --url or --ephemeral")
+	case c.PID != 0 && c.URL == "":
+		return c, errors.New("--pid names the process of the --url ecsd: it needs --url")
 	case c.DatabaseAsIs && c.Database == "":
 		return c, errors.New("--database-as-is needs --database")
 	case c.Database != "" && slices.Contains(c.Scenarios, "startup"):

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,10 +29,43 @@ func TestLoad(t *testing.T) {
 	}
 	for _, args := range [][]string{{"--scenario", "nope"}, {"--clients", "0"}, {"-o", "xml"}, {"--servers", "100000", "--projects", "1"},
 		{"--database", "postgres://localhost/x", "--scenario", "read,startup"}, {"--database", "postgres://localhost/x", "--ephemeral"},
-		{"--database-as-is"}} {
+		{"--database-as-is"}, {"--pid", "123"}} {
 		if _, err := Load(args); err == nil {
 			t.Errorf("Load(%q): no error", args)
 		}
+	}
+}
+
+// TestMeterProcess meters a process through /proc/<pid> (--url with
+// --pid): its CPU time and peak RSS, read from outside; here the process
+// is this one, named by its pid rather than "self".
+func TestMeterProcess(t *testing.T) {
+	saved := meterPID
+	meterPID = strconv.Itoa(os.Getpid())
+	defer func() { meterPID = saved }()
+	m := startMeter()
+	start := procCPU(meterPID)
+	// Burn CPU until /proc shows 30 ms more (its unit is 10 ms).
+	deadline := time.Now().Add(10 * time.Second)
+	x := 0
+	for procCPU(meterPID)-start < 30*time.Millisecond {
+		if time.Now().After(deadline) {
+			t.Fatal("/proc/<pid>/stat showed no CPU time in 10 s of work")
+		}
+		for i := range 1_000_000 {
+			x += i % 7
+		}
+	}
+	var r Result
+	m.fill(&r)
+	if r.CPUsec < 0.03 || r.CPUsec > 20 {
+		t.Errorf("CPU seconds %.3f, want at least the 0.03 burnt (x=%d)", r.CPUsec, x)
+	}
+	if r.PeakRSSMB <= 0 {
+		t.Errorf("peak RSS %.1f MB, want it read from /proc/<pid>/status", r.PeakRSSMB)
+	}
+	if procCPU("999999999") != 0 {
+		t.Error("procCPU of a missing process should be 0")
 	}
 }
 
