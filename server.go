@@ -2,6 +2,8 @@ package ecs
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -215,6 +217,15 @@ func (s *Server) Status() string { return Status(s.VMState, s.TaskState) }
 
 // Busy reports whether an operation is in progress on the server.
 func (s *Server) Busy() bool { return s.TaskState != TaskNone }
+
+// Clone returns a copy of s that shares no slice or map with it.
+func (s *Server) Clone() *Server {
+	c := *s
+	c.SecurityGroups = slices.Clone(s.SecurityGroups)
+	c.Tags = slices.Clone(s.Tags)
+	c.Metadata = maps.Clone(s.Metadata)
+	return &c
+}
 
 // ServerFilter selects servers of one project. Nil fields do not filter.
 type ServerFilter struct {

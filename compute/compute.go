@@ -39,6 +39,9 @@ type Store interface {
 
 	InsertServer(ctx context.Context, tx *sql.Tx, s *ecs.Server) error
 	UpdateServer(ctx context.Context, tx *sql.Tx, s *ecs.Server) error
+	// UpdateServerFrom writes only the columns of s that differ from old,
+	// the server as read in tx.
+	UpdateServerFrom(ctx context.Context, tx *sql.Tx, old, s *ecs.Server) error
 	MarkServerDeleted(ctx context.Context, tx *sql.Tx, id string, at time.Time) error
 	ServerByID(ctx context.Context, tx *sql.Tx, projectID, id string) (*ecs.Server, error)
 	FindServers(ctx context.Context, tx *sql.Tx, f ecs.ServerFilter) ([]*ecs.Server, int, error)

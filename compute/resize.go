@@ -83,13 +83,14 @@ func (s *Service) resizeServer(ctx context.Context, req *ecs.ResizeRequest) (*ec
 			FlavorID: next.ID, OldFlavorID: cur.ID, HostID: host, OldHostID: srv.HostID,
 			WasRunning: wasRunning, CPUThreads: req.CPUThreads, OldCPUThreads: srv.CPUThreads,
 		}
+		read := srv.Clone()
 		srv.ResizeFlavorID, srv.ResizeHostID = next.ID, host
 		srv.TaskState = ecs.TaskResizePrep
 		if wasRunning {
 			srv.TaskState = ecs.TaskPoweringOff
 		}
 		srv.Updated = s.now()
-		if err := s.Store.UpdateServer(ctx, tx, srv); err != nil {
+		if err := s.Store.UpdateServerFrom(ctx, tx, read, srv); err != nil {
 			return err
 		}
 		job := newJob(req.ProjectID, "", ecs.JobResizeServer, srv.ID, params, s.now())

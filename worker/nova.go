@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"database/sql"
 
 	ecs "github.com/ecsd-dev/ecsd"
 	"github.com/ecsd-dev/ecsd/compute"
@@ -44,9 +43,7 @@ func (r *Runner) novaResizePlan(p compute.ResizeParams) (*plan, error) {
 		steps = append(steps, st)
 	}
 	base.steps = steps
-	base.finish = func(ctx context.Context, tx *sql.Tx, srv *ecs.Server) error {
-		return r.Store.UpdateServer(ctx, tx, srv)
-	}
+	base.finish = nil // the server is written as the last step left it
 	return base, nil
 }
 
@@ -58,13 +55,12 @@ func (r *Runner) confirmResizePlan() *plan {
 	return &plan{
 		defaultCode: ecs.CodeResizeFailed,
 		steps:       []step{{task: ecs.TaskResizeConfirming}},
-		finish: func(ctx context.Context, tx *sql.Tx, srv *ecs.Server) error {
+		finish: func(srv *ecs.Server) {
 			srv.ResizeFlavorID, srv.ResizeHostID = "", ""
 			srv.VMState = ecs.VMStopped
 			if srv.PowerState == ecs.PowerRunning {
 				srv.VMState = ecs.VMActive
 			}
-			return r.Store.UpdateServer(ctx, tx, srv)
 		},
 	}
 }
@@ -106,13 +102,12 @@ func (r *Runner) revertResizePlan(p compute.RevertParams) (*plan, error) {
 				srv.ResizeFlavorID, srv.ResizeHostID = "", ""
 			},
 		}},
-		finish: func(ctx context.Context, tx *sql.Tx, srv *ecs.Server) error {
+		finish: func(srv *ecs.Server) {
 			if p.WasRunning {
 				running(srv)
 			} else {
 				stopped(srv)
 			}
-			return r.Store.UpdateServer(ctx, tx, srv)
 		},
 		rollback: func(ctx context.Context, srv *ecs.Server) {
 			if err := r.Driver.Resize(ctx, srv.ID, next); err != nil {

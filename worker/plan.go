@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	ecs "github.com/ecsd-dev/ecsd"
@@ -82,10 +81,9 @@ func (r *Runner) createPlan(srv *ecs.Server) *plan {
 					HostID: srv.HostID, Shape: shape, Running: true})
 			}},
 		},
-		finish: func(ctx context.Context, tx *sql.Tx, srv *ecs.Server) error {
+		finish: func(srv *ecs.Server) {
 			running(srv)
 			srv.LaunchedAt = r.Clock.Now()
-			return r.Store.UpdateServer(ctx, tx, srv)
 		},
 		rollback: func(ctx context.Context, srv *ecs.Server) {
 			_ = r.Driver.Delete(ctx, srv.ID)
@@ -129,9 +127,7 @@ func (r *Runner) deletePlan() *plan {
 		steps: []step{{task: ecs.TaskDeleting, act: func(ctx context.Context, srv *ecs.Server) error {
 			return r.Driver.Delete(ctx, srv.ID)
 		}}},
-		finish: func(ctx context.Context, tx *sql.Tx, srv *ecs.Server) error {
-			return r.Store.MarkServerDeleted(ctx, tx, srv.ID, r.Clock.Now())
-		},
+		deletes: true,
 		rollback: r.settle,
 	}
 }
@@ -175,9 +171,8 @@ func (r *Runner) resizePlan(p compute.ResizeParams) (*plan, error) {
 	return &plan{
 		steps:       steps,
 		defaultCode: ecs.CodeResizeFailed,
-		finish: func(ctx context.Context, tx *sql.Tx, srv *ecs.Server) error {
+		finish: func(srv *ecs.Server) {
 			srv.ResizeFlavorID, srv.ResizeHostID = "", ""
-			return r.Store.UpdateServer(ctx, tx, srv)
 		},
 		rollback: func(ctx context.Context, srv *ecs.Server) {
 			if err := r.Driver.Resize(ctx, srv.ID, old); err != nil {

@@ -23,6 +23,7 @@ type Store interface {
 	BeginTx(ctx context.Context) (*sql.Tx, error)
 	ServerByID(ctx context.Context, tx *sql.Tx, projectID, id string) (*ecs.Server, error)
 	UpdateServer(ctx context.Context, tx *sql.Tx, s *ecs.Server) error
+	UpdateServerFrom(ctx context.Context, tx *sql.Tx, old, s *ecs.Server) error
 	MarkServerDeleted(ctx context.Context, tx *sql.Tx, id string, at time.Time) error
 	JobByID(ctx context.Context, tx *sql.Tx, projectID, id string) (*ecs.Job, error)
 	UpdateJob(ctx context.Context, tx *sql.Tx, j *ecs.Job) error
@@ -87,7 +88,10 @@ type step struct {
 type plan struct {
 	steps       []step
 	defaultCode string
-	finish      func(ctx context.Context, tx *sql.Tx, srv *ecs.Server) error
+	// finish sets what success changes on the server, which the runner
+	// then writes; deletes says that success deletes the server instead.
+	finish  func(srv *ecs.Server)
+	deletes bool
 	// rollback undoes the driver's work after a failure and sets srv to the
 	// state to restore; the runner writes it.
 	rollback func(ctx context.Context, srv *ecs.Server)
@@ -244,7 +248,7 @@ func (r *Runner) load(ctx context.Context, t *txs, jobID string) (*ecs.Job, *ecs
 			return err
 		}
 		if job.ServerID != "" && !job.Done() {
-			srv, err = r.Store.ServerByID(ctx, tx, "", job.ServerID)
+			srv, err = t.readServer(ctx, job.ServerID)
 		}
 		return err
 	})
@@ -261,7 +265,7 @@ func (r *Runner) server(ctx context.Context, t *txs, job *ecs.Job) (*ecs.Server,
 			return err
 		}
 		var err error
-		srv, err = r.Store.ServerByID(ctx, tx, "", job.ServerID)
+		srv, err = t.readServer(ctx, job.ServerID)
 		return err
 	})
 	return srv, err
@@ -288,7 +292,7 @@ func (r *Runner) walk(ctx context.Context, t *txs, job *ecs.Job, p *plan, srv *e
 				if _, err = r.Store.JobByID(ctx, tx, "", job.ID); err != nil {
 					return err // vanished: see Run
 				}
-				if srv, err = r.Store.ServerByID(ctx, tx, "", job.ServerID); err != nil {
+				if srv, err = t.readServer(ctx, job.ServerID); err != nil {
 					return err
 				}
 			}
@@ -441,7 +445,7 @@ func (r *Runner) end(ctx context.Context, t *txs, job *ecs.Job, p *plan, f *fail
 			srv := cur
 			if srv == nil {
 				var err error
-				if srv, err = r.Store.ServerByID(ctx, tx, "", job.ServerID); err != nil {
+				if srv, err = t.readServer(ctx, job.ServerID); err != nil {
 					return err
 				}
 			}
@@ -451,10 +455,13 @@ func (r *Runner) end(ctx context.Context, t *txs, job *ecs.Job, p *plan, f *fail
 			srv.TaskState = ecs.TaskNone
 			srv.Updated = now
 			if p.finish != nil {
-				if err := p.finish(ctx, tx, srv); err != nil {
+				p.finish(srv)
+			}
+			if p.deletes {
+				if err := r.Store.MarkServerDeleted(ctx, tx, srv.ID, now); err != nil {
 					return err
 				}
-			} else if err := r.Store.UpdateServer(ctx, tx, srv); err != nil {
+			} else if err := t.writeServer(ctx, srv); err != nil {
 				return err
 			}
 		}
@@ -544,6 +551,9 @@ type txs struct {
 	// srv and job are the rows of the last phase, not yet written (write).
 	srv *ecs.Server
 	job *ecs.Job
+	// base is the server as the open transaction last read or wrote it
+	// (readServer, writeServer); nil when unknown.
+	base *ecs.Server
 	// continued says that the last do ran in the transaction of the one
 	// before it: what that one read and wrote is still current.
 	continued bool
@@ -594,10 +604,38 @@ func (t *txs) write(ctx context.Context, srv *ecs.Server, job *ecs.Job) error {
 		t.srv, t.job = srv, job
 		return nil
 	}
-	if err := t.store.UpdateServer(ctx, t.tx, srv); err != nil {
+	if err := t.writeServer(ctx, srv); err != nil {
 		return err
 	}
 	return t.store.UpdateJob(ctx, t.tx, job)
+}
+
+// readServer reads the server in the open transaction and keeps a copy of
+// it as read (base), so that writeServer writes only what changed.
+func (t *txs) readServer(ctx context.Context, id string) (*ecs.Server, error) {
+	srv, err := t.store.ServerByID(ctx, t.tx, "", id)
+	if err != nil {
+		return nil, err
+	}
+	t.base = srv.Clone()
+	return srv, nil
+}
+
+// writeServer writes srv in the open transaction: only the columns that
+// differ from the row as this transaction last read or wrote it, when it
+// did.
+func (t *txs) writeServer(ctx context.Context, srv *ecs.Server) error {
+	var err error
+	if t.base != nil && t.base.ID == srv.ID {
+		err = t.store.UpdateServerFrom(ctx, t.tx, t.base, srv)
+	} else {
+		err = t.store.UpdateServer(ctx, t.tx, srv)
+	}
+	if err != nil {
+		return err
+	}
+	t.base = srv.Clone()
+	return nil
 }
 
 // flush writes what write left for later.
@@ -605,7 +643,7 @@ func (t *txs) flush(ctx context.Context) error {
 	srv, job := t.srv, t.job
 	t.srv, t.job = nil, nil
 	if srv != nil {
-		if err := t.store.UpdateServer(ctx, t.tx, srv); err != nil {
+		if err := t.writeServer(ctx, srv); err != nil {
 			return err
 		}
 	}
@@ -629,7 +667,7 @@ func (t *txs) commit(ctx context.Context) error {
 		return err
 	}
 	tx := t.tx
-	t.tx = nil
+	t.tx, t.base = nil, nil
 	return tx.Commit()
 }
 
@@ -651,7 +689,7 @@ func (t *txs) end(ctx context.Context) error {
 // abort rolls the open transaction back, if any, with what was left to
 // write.
 func (t *txs) abort() {
-	t.srv, t.job = nil, nil
+	t.srv, t.job, t.base = nil, nil, nil
 	if t.shared {
 		return
 	}

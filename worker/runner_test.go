@@ -835,6 +835,16 @@ func (s *failingStore) UpdateServer(ctx context.Context, tx *sql.Tx, srv *ecs.Se
 	return s.Store.UpdateServer(ctx, tx, srv)
 }
 
+func (s *failingStore) UpdateServerFrom(ctx context.Context, tx *sql.Tx, old, srv *ecs.Server) error {
+	s.mu.Lock()
+	fail := s.failIn[srv.TaskState]
+	s.mu.Unlock()
+	if fail {
+		return errStore
+	}
+	return s.Store.UpdateServerFrom(ctx, tx, old, srv)
+}
+
 func TestStoreFailure(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
