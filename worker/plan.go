@@ -127,7 +127,7 @@ func (r *Runner) deletePlan() *plan {
 		steps: []step{{task: ecs.TaskDeleting, act: func(ctx context.Context, srv *ecs.Server) error {
 			return r.Driver.Delete(ctx, srv.ID)
 		}}},
-		deletes: true,
+		deletes:  true,
 		rollback: r.settle,
 	}
 }
