@@ -359,3 +359,33 @@ func TestEngineRestart(t *testing.T) {
 		t.Errorf("fired %d after a restart, want 1", n)
 	}
 }
+
+// TestEngineMatchesPhase: the runner asks, from the cache, whether any rule
+// could fire for a phase (MatchesPhase) or whether any event rule exists
+// at all (HasEventRules), so that it consults the store only then.
+func TestEngineMatchesPhase(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	e, _ := newEngine(t)
+	resize := fault.PhaseEvent{Phase: "resize_migrating", ServerID: "srv-1", FlavorID: "s6.large.2", AZ: "cn-north-4a"}
+	if e.HasEventRules() || e.MatchesPhase(resize) {
+		t.Fatal("an engine without rules reports rules")
+	}
+	r := mustAdd(t, e, fault.Rule{Match: fault.Match{Phase: "resize_migrating", ServerID: "srv-1"}, Count: 1,
+		Action: fault.Action{Type: fault.ActionFailJob}})
+	if !e.HasEventRules() || !e.MatchesPhase(resize) {
+		t.Error("a matching phase rule is not reported")
+	}
+	other := resize
+	other.ServerID = "srv-2"
+	if e.MatchesPhase(other) {
+		t.Error("a rule of another server matches")
+	}
+	// Spent by its one firing: no longer reported.
+	if _, fail, err := e.Phase(ctx, resize); err != nil || fail == nil {
+		t.Fatalf("Phase = %v, %v; want the rule's failure", fail, err)
+	}
+	if e.HasEventRules() || e.MatchesPhase(resize) {
+		t.Errorf("rule %s is spent but still reported", r.ID)
+	}
+}
