@@ -36,6 +36,7 @@ type Virtual struct {
 	changed chan struct{} // closed and replaced on every change
 	onSet   func(State)   // persistence hook, called under no lock
 	waiters int           // goroutines in Sleep
+	version uint64        // changes so far
 }
 
 // New returns a clock that starts equal to the wall clock at speed 1.
@@ -88,6 +89,7 @@ func (c *Virtual) change(fn func(st *State) error) error {
 		return err
 	}
 	c.st = st
+	c.version++
 	close(c.changed)
 	c.changed = make(chan struct{})
 	hook := c.onSet
@@ -148,6 +150,37 @@ func (c *Virtual) Restore(st State) error {
 		return fmt.Errorf("clock: invalid state %+v", st)
 	}
 	return c.change(func(cur *State) error { *cur = st; return nil })
+}
+
+// errChanged stops a RestoreAt whose clock changed since its version.
+var errChanged = errors.New("clock: changed since")
+
+// Version counts the changes of the clock so far (see RestoreAt).
+func (c *Virtual) Version() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.version
+}
+
+// RestoreAt is Restore unless the clock changed since Version returned
+// version; it reports whether it restored. A state read from elsewhere
+// (another node's, through the store) must not undo a change made here
+// after it was read.
+func (c *Virtual) RestoreAt(version uint64, st State) (bool, error) {
+	if !(st.Speed > 0 && st.Speed <= MaxSpeed) || st.Anchor.IsZero() || st.Virtual.IsZero() {
+		return false, fmt.Errorf("clock: invalid state %+v", st)
+	}
+	err := c.change(func(cur *State) error {
+		if c.version != version {
+			return errChanged
+		}
+		*cur = st
+		return nil
+	})
+	if errors.Is(err, errChanged) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // Sleep waits until d of virtual time has passed, or ctx is done (then it

@@ -179,3 +179,31 @@ func waitWaiters(t *testing.T, c *clock.Virtual, n int) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestRestoreAt: a state read elsewhere is put in force only if the clock
+// has not changed since its version was taken.
+func TestRestoreAt(t *testing.T) {
+	w := &fakeWall{t: t0}
+	c := clock.New(w.now)
+	other := clock.State{Anchor: t0, Virtual: t0.Add(time.Hour), Speed: 2}
+
+	v := c.Version()
+	c.Pause() // a change made here after the read
+	if ok, err := c.RestoreAt(v, other); ok || err != nil {
+		t.Fatalf("RestoreAt over a later change = %v, %v; want false, nil", ok, err)
+	}
+	if st := c.State(); !st.Paused || st.Speed != 1 {
+		t.Errorf("the later change was undone: %+v", st)
+	}
+
+	v = c.Version()
+	if ok, err := c.RestoreAt(v, other); !ok || err != nil {
+		t.Fatalf("RestoreAt with no change since = %v, %v; want true, nil", ok, err)
+	}
+	if st := c.State(); st.Paused || st.Speed != 2 || !c.Now().Equal(t0.Add(time.Hour)) {
+		t.Errorf("state after RestoreAt: %+v, now %v", st, c.Now())
+	}
+	if _, err := c.RestoreAt(c.Version(), clock.State{}); err == nil {
+		t.Error("RestoreAt of an invalid state: no error")
+	}
+}

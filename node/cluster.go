@@ -240,16 +240,20 @@ func (c *cluster) follow(ctx context.Context) error {
 		return err
 	}
 	if m.VClock != nil {
+		// A change made here after the read below wins over what was
+		// read (RestoreAt), so that a stale read cannot undo it.
+		version := m.VClock.Version()
 		saved, err := m.DB.Setting(ctx, clockSetting)
 		if err != nil {
 			return err
 		}
-		if saved != "" && m.clockSaved.swap(saved) {
+		if saved != "" && saved != m.clockSaved.get() {
 			var st clock.State
 			if err := json.Unmarshal([]byte(saved), &st); err != nil {
 				return fmt.Errorf("clock state: %w", err)
 			}
-			if err := m.VClock.Restore(st); err != nil {
+			m.clockSaved.set(saved)
+			if _, err := m.VClock.RestoreAt(version, st); err != nil {
 				return err
 			}
 		}
@@ -270,6 +274,20 @@ func (c *cluster) follow(ctx context.Context) error {
 type latest struct {
 	mu    sync.Mutex
 	value string
+}
+
+// get returns the value recorded last.
+func (l *latest) get() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.value
+}
+
+// set records v.
+func (l *latest) set(v string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.value = v
 }
 
 // swap records v and reports whether it differs from the value before.

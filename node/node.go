@@ -358,12 +358,16 @@ func (m *Node) openClock(ctx context.Context) (*clock.Virtual, error) {
 	}
 	c.OnChange(func(st clock.State) {
 		b, _ := json.Marshal(st)
-		if !m.clockSaved.swap(string(b)) {
+		if m.clockSaved.get() == string(b) {
 			return // put in force from the store (another node's change)
 		}
+		// Saved first, then recorded: until it is in the store, the
+		// cluster's follower sees the store's older state as the one it
+		// last recorded, and leaves the clock alone (cluster.follow).
 		if err := m.DB.PutSetting(context.Background(), clockSetting, string(b)); err != nil {
 			m.Logger.Error("save clock state", "err", err)
 		}
+		m.clockSaved.set(string(b))
 	})
 	return c, nil
 }
