@@ -9,6 +9,7 @@ import (
 
 	ecs "github.com/ecsd-dev/ecsd"
 	"github.com/ecsd-dev/ecsd/clock"
+	"github.com/ecsd-dev/ecsd/internal/poll"
 )
 
 var _ ecs.Clock = (*clock.Virtual)(nil)
@@ -171,12 +172,8 @@ func TestStateRoundTripAndHook(t *testing.T) {
 // waitWaiters waits until n goroutines sleep on c.
 func waitWaiters(t *testing.T, c *clock.Virtual, n int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for c.Waiters() != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d sleepers, want %d", c.Waiters(), n)
-		}
-		time.Sleep(time.Millisecond)
+	if !poll.Until(5*time.Second, func() bool { return c.Waiters() == n }) {
+		t.Fatalf("%d sleepers, want %d", c.Waiters(), n)
 	}
 }
 

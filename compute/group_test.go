@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ecsd-dev/ecsd/internal/poll"
 	"github.com/ecsd-dev/ecsd/store/storetest"
 )
 
@@ -52,22 +53,10 @@ func settingExists(t *testing.T, db interface {
 	return v != ""
 }
 
-// waitUntil polls cond until it holds, failing the test after 10 s.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited 10 s for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // waitQueued waits until n requests wait for the group's next transaction.
 func waitQueued(t *testing.T, g *groupCommit, n int) {
 	t.Helper()
-	waitUntil(t, fmt.Sprintf("%d queued requests", n), func() bool {
+	poll.For(t, 10*time.Second, fmt.Sprintf("%d queued requests", n), func() bool {
 		g.mu.Lock()
 		defer g.mu.Unlock()
 		return len(g.waiting) == n
@@ -78,7 +67,7 @@ func waitQueued(t *testing.T, g *groupCommit, n int) {
 // transaction (held by gs).
 func waitLeading(t *testing.T, gs *gatedStore) {
 	t.Helper()
-	waitUntil(t, "the first transaction", func() bool { return gs.begun.Load() > 0 })
+	poll.For(t, 10*time.Second, "the first transaction", func() bool { return gs.begun.Load() > 0 })
 }
 
 // TestGroupCommit: requests that arrive while a transaction runs share the

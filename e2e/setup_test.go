@@ -44,6 +44,7 @@ import (
 
 	ecs "github.com/ecsd-dev/ecsd"
 	"github.com/ecsd-dev/ecsd/ecsdtest"
+	"github.com/ecsd-dev/ecsd/internal/poll"
 	"github.com/ecsd-dev/ecsd/node"
 	"github.com/ecsd-dev/ecsd/signature"
 	"github.com/ecsd-dev/ecsd/worker"
@@ -71,10 +72,6 @@ const (
 	layoutServer = "2006-01-02T15:04:05Z"
 	layoutJob    = "2006-01-02T15:04:05.000Z"
 )
-
-// pollInterval is how often the wait helpers look again. Jobs are fetched
-// every 20 ms, so looking more often only burns CPU.
-const pollInterval = 10 * time.Millisecond
 
 // waitTimeout bounds every wait; a job of the "fast" profile takes well under
 // a second, so this only matters when something is broken.
@@ -377,13 +374,7 @@ func (a *account) mustResize(t *testing.T, id, flavor string) *model.ShowJobResp
 // waitTimeout.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", waitTimeout, what)
-		}
-		time.Sleep(pollInterval)
-	}
+	poll.For(t, waitTimeout, what, cond)
 }
 
 // waitJob polls a job until it ends and returns it.

@@ -14,13 +14,13 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ecs/v2/model"
 
 	ecs "github.com/ecsd-dev/ecsd"
 	"github.com/ecsd-dev/ecsd/driver"
 	"github.com/ecsd-dev/ecsd/ecsdtest"
+	"github.com/ecsd-dev/ecsd/internal/poll"
 	"github.com/ecsd-dev/ecsd/node"
 	"github.com/ecsd-dev/ecsd/seed"
 	"github.com/ecsd-dev/ecsd/store"
@@ -186,20 +186,18 @@ func TestStateTenantsIsolated(t *testing.T) {
 				if err != nil {
 					return fmt.Errorf("tenant %d: create: %w", i, err)
 				}
-				for deadline := time.Now().Add(waitTimeout); ; {
-					if time.Now().After(deadline) {
-						return fmt.Errorf("tenant %d: create job did not end", i)
-					}
-					job, err := a.client.ShowJob(&model.ShowJobRequest{JobId: *resp.JobId})
-					if err != nil {
-						return fmt.Errorf("tenant %d: ShowJob: %w", i, err)
-					}
-					if st := job.Status.Value(); st == "SUCCESS" {
-						break
-					} else if st == "FAIL" {
-						return fmt.Errorf("tenant %d: create failed: %s", i, str(job.FailReason))
-					}
-					time.Sleep(pollInterval)
+				var job *model.ShowJobResponse
+				ended := poll.Until(waitTimeout, func() bool {
+					job, err = a.client.ShowJob(&model.ShowJobRequest{JobId: *resp.JobId})
+					return err != nil || job.Status.Value() == "SUCCESS" || job.Status.Value() == "FAIL"
+				})
+				switch {
+				case err != nil:
+					return fmt.Errorf("tenant %d: ShowJob: %w", i, err)
+				case !ended:
+					return fmt.Errorf("tenant %d: create job did not end", i)
+				case job.Status.Value() == "FAIL":
+					return fmt.Errorf("tenant %d: create failed: %s", i, str(job.FailReason))
 				}
 				list, err := a.client.ListServersDetails(&model.ListServersDetailsRequest{})
 				if err != nil {

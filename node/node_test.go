@@ -14,6 +14,7 @@ import (
 	ecs "github.com/ecsd-dev/ecsd"
 	"github.com/ecsd-dev/ecsd/compute"
 	"github.com/ecsd-dev/ecsd/fault"
+	"github.com/ecsd-dev/ecsd/internal/poll"
 	"github.com/ecsd-dev/ecsd/node"
 	"github.com/ecsd-dev/ecsd/seed"
 )
@@ -70,19 +71,17 @@ func hasFlavor(t *testing.T, n *node.Node, id string) bool {
 // waitJob waits for a job to end and wants it to succeed.
 func waitJob(t *testing.T, n *node.Node, id string) {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		j, err := n.Service.FindJobByID(t.Context(), "", id)
-		if err != nil {
+	var j *ecs.Job
+	poll.For(t, 30*time.Second, "job "+id+" to end", func() bool {
+		var err error
+		if j, err = n.Service.FindJobByID(t.Context(), "", id); err != nil {
 			t.Fatal(err)
 		}
-		if j.Done() {
-			if j.Status != ecs.JobSuccess {
-				t.Fatalf("job %s (%s) failed: %s", id, j.Type, j.FailReason)
-			}
-			return
-		}
+		return j.Done()
+	})
+	if j.Status != ecs.JobSuccess {
+		t.Fatalf("job %s (%s) failed: %s", id, j.Type, j.FailReason)
 	}
-	t.Fatalf("job %s did not end", id)
 }
 
 // create creates a running server of flavor and returns its ID.

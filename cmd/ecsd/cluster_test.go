@@ -24,6 +24,7 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ecs/v2/model"
 
 	ecs "github.com/ecsd-dev/ecsd"
+	"github.com/ecsd-dev/ecsd/internal/poll"
 	"github.com/ecsd-dev/ecsd/store/storetest"
 )
 
@@ -420,7 +421,7 @@ func TestClusterSurvivesDatabaseOutage(t *testing.T) {
 			for round := 0; !quit.Load(); round++ {
 				target := seq[round%len(seq)]
 				job, failed := "", false
-				poll(time.Minute, func() bool {
+				poll.Until(time.Minute, func() bool {
 					resp, err := live().ResizePostPaidServer(&model.ResizePostPaidServerRequest{ServerId: ids[s],
 						Body: &model.ResizePostPaidServerRequestBody{Resize: &model.ResizePostPaidServerOption{FlavorRef: target}}})
 					var apiErr *sdkerr.ServiceResponseError
@@ -498,7 +499,7 @@ func checkServers(t *testing.T, nodes []*process, live func() *ecssdk.EcsClient,
 // waitFor waits up to a minute for cond.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	if !poll(time.Minute, cond) {
+	if !poll.Until(time.Minute, cond) {
 		t.Fatalf("timed out waiting for %s", what)
 	}
 }

@@ -22,6 +22,7 @@ import (
 
 	ecs "github.com/ecsd-dev/ecsd"
 	"github.com/ecsd-dev/ecsd/compute"
+	"github.com/ecsd-dev/ecsd/internal/poll"
 )
 
 // buildOnce builds the ecsd binary for the process tests.
@@ -131,7 +132,7 @@ func (p *process) control(t *testing.T, method, path, body string, out any) {
 func (p *process) pauseInPhase(t *testing.T) bool {
 	t.Helper()
 	p.control(t, "POST", "/_ecsd/clock", `{"paused": true}`, nil)
-	sleeping := poll(2*time.Second, func() bool {
+	sleeping := poll.Until(2*time.Second, func() bool {
 		var st struct {
 			Sleepers int `json:"sleepers"`
 		}
@@ -218,18 +219,6 @@ func slowConfig(t *testing.T, dir string) string {
 	return path
 }
 
-// poll calls cond every few milliseconds until it reports true, for at most
-// timeout, and reports whether it did: the processes under test change
-// state on their own, and their APIs are the only way to see it.
-func poll(timeout time.Duration, cond func() bool) bool {
-	for deadline := time.Now().Add(timeout); !cond(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			return false
-		}
-	}
-	return true
-}
-
 // pollJob waits up to a minute until job id's status satisfies done and
 // returns the job.
 func pollJob(t *testing.T, c *ecssdk.EcsClient, id string, done func(status string) bool) *model.ShowJobResponse {
@@ -247,7 +236,7 @@ func pollJob(t *testing.T, c *ecssdk.EcsClient, id string, done func(status stri
 func jobWhen(next func() *ecssdk.EcsClient, id string, done func(status string) bool, onErr func(error)) (*model.ShowJobResponse, error) {
 	var resp *model.ShowJobResponse
 	var err error
-	ok := poll(time.Minute, func() bool {
+	ok := poll.Until(time.Minute, func() bool {
 		resp, err = next().ShowJob(&model.ShowJobRequest{JobId: id})
 		if err != nil && onErr != nil {
 			onErr(err)
@@ -267,7 +256,7 @@ func ended(s string) bool { return s == "SUCCESS" || s == "FAIL" }
 func anyRunning(t *testing.T, c *ecssdk.EcsClient, jobs []string) bool {
 	t.Helper()
 	running, allEnded := false, false
-	if !poll(time.Minute, func() bool {
+	if !poll.Until(time.Minute, func() bool {
 		done := 0
 		for _, id := range jobs {
 			resp, err := c.ShowJob(&model.ShowJobRequest{JobId: id})

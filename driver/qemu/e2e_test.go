@@ -22,6 +22,7 @@ import (
 	"github.com/ecsd-dev/ecsd/driver"
 	"github.com/ecsd-dev/ecsd/driver/qemu"
 	"github.com/ecsd-dev/ecsd/ecsdtest"
+	"github.com/ecsd-dev/ecsd/internal/poll"
 	"github.com/ecsd-dev/ecsd/node"
 )
 
@@ -160,7 +161,7 @@ func TestResizeThroughSDK(t *testing.T) {
 			t.Logf("the guest's console ends with:\n%s", console)
 		}
 	}()
-	waitUntil(t, 3*time.Minute, "the guest to report 2 CPUs on its console", func() bool {
+	poll.For(t, 3*time.Minute, "the guest to report 2 CPUs on its console", func() bool {
 		console = mustDescribe(t, d, id).ConsoleLog
 		var ok bool
 		cpus, memKB, ok = guestReport(console)
@@ -387,7 +388,7 @@ func TestKillNine(t *testing.T) {
 	if err := syscall.Kill(diesPID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 10*time.Second, "the machine to die", func() bool { return !processAlive(diesPID) })
+	poll.For(t, 10*time.Second, "the machine to die", func() bool { return !processAlive(diesPID) })
 
 	start := time.Now()
 	p = startECSD(t, data)

@@ -16,6 +16,7 @@ import (
 	"github.com/ecsd-dev/ecsd/driver"
 	"github.com/ecsd-dev/ecsd/driver/drivertest"
 	"github.com/ecsd-dev/ecsd/driver/qemu"
+	"github.com/ecsd-dev/ecsd/internal/poll"
 )
 
 var (
@@ -64,7 +65,7 @@ func killMachines(tb testing.TB, dir string) {
 	for _, pid := range machinesIn(dir) {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
-	waitUntil(tb, 10*time.Second, "the QEMU processes of "+dir+" to exit", func() bool { return len(machinesIn(dir)) == 0 })
+	poll.For(tb, 10*time.Second, "the QEMU processes of "+dir+" to exit", func() bool { return len(machinesIn(dir)) == 0 })
 }
 
 // machinesIn returns the live (not zombie) processes whose command line
@@ -88,18 +89,6 @@ func machinesIn(dir string) []int {
 		pids = append(pids, pid)
 	}
 	return pids
-}
-
-// waitUntil polls cond until it holds, failing tb after timeout.
-func waitUntil(tb testing.TB, timeout time.Duration, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func TestDriver(t *testing.T) {
