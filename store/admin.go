@@ -19,8 +19,7 @@ import (
 
 // Tenants returns every tenant with its quota, oldest first.
 func (d *DB) Tenants(ctx context.Context, tx *sql.Tx) ([]*ecs.Tenant, []ecs.Quota, error) {
-	rows, err := d.query(ctx, tx, `SELECT access_key, secret_key, project_id, project_name, domain_id,
-		quota_instances, quota_cores, quota_ram FROM tenants ORDER BY created_at, access_key`)
+	rows, err := d.query(ctx, tx, `SELECT `+tenantColumns+` FROM tenants ORDER BY created_at, access_key`)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: tenants: %w", err)
 	}

@@ -35,28 +35,36 @@ func (d *DB) InsertServer(ctx context.Context, tx *sql.Tx, s *ecs.Server) error 
 	return nil
 }
 
+// serverColumnNames are serverColumns one by one.
+var serverColumnNames = func() []string {
+	names := strings.Split(serverColumns, ",")
+	for i, n := range names {
+		names[i] = strings.TrimSpace(n)
+	}
+	return names
+}()
+
+// updateServerSQL writes every column but id, and the status.
+var updateServerSQL = `UPDATE servers SET ` + strings.Join(serverColumnNames[1:], " = ?, ") +
+	` = ?, status = ? WHERE id = ? AND deleted = 0`
+
 // UpdateServer writes every column of an existing server row.
 func (d *DB) UpdateServer(ctx context.Context, tx *sql.Tx, s *ecs.Server) error {
 	args, err := serverArgs(s)
 	if err != nil {
 		return err
 	}
-	cols := strings.Split(serverColumns, ",")
-	var set strings.Builder
-	for i, c := range cols[1:] {
-		if i > 0 {
-			set.WriteString(", ")
-		}
-		set.WriteString(strings.TrimSpace(c))
-		set.WriteString(" = ?")
-	}
 	args = append(args[1:], s.Status(), s.ID)
-	res, err := d.exec(ctx, tx, `UPDATE servers SET `+set.String()+`, status = ? WHERE id = ? AND deleted = 0`, args...)
+	return d.updateServer(ctx, tx, s.ID, updateServerSQL, args)
+}
+
+func (d *DB) updateServer(ctx context.Context, tx *sql.Tx, id, query string, args []any) error {
+	res, err := d.exec(ctx, tx, query, args...)
 	if err != nil {
-		return fmt.Errorf("store: update server %s: %w", s.ID, err)
+		return fmt.Errorf("store: update server %s: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: update server %s: %w", s.ID, sql.ErrNoRows)
+		return fmt.Errorf("store: update server %s: %w", id, sql.ErrNoRows)
 	}
 	return nil
 }
@@ -73,91 +81,73 @@ func (d *DB) UpdateServerFrom(ctx context.Context, tx *sql.Tx, old, s *ecs.Serve
 	if old == nil || old.ID != s.ID {
 		return d.UpdateServer(ctx, tx, s)
 	}
+	was, now := serverValues(old), serverValues(s)
 	var set strings.Builder
 	var args []any
-	col := func(name string, v any) {
-		if set.Len() > 0 {
-			set.WriteString(", ")
+	for i := 1; i < len(now); i++ { // not the id
+		if sameValue(was[i], now[i]) {
+			continue
 		}
-		set.WriteString(name)
-		set.WriteString(" = ?")
+		v, err := columnArg(now[i])
+		if err != nil {
+			return err
+		}
+		set.WriteString(serverColumnNames[i])
+		set.WriteString(" = ?, ")
 		args = append(args, v)
 	}
-	changed := func(name string, a, b any) {
-		if a != b {
-			col(name, b)
-		}
+	if old.Status() != s.Status() {
+		set.WriteString("status = ?, ")
+		args = append(args, s.Status())
 	}
-	changed("project_id", old.ProjectID, s.ProjectID)
-	changed("name", old.Name, s.Name)
-	changed("description", old.Description, s.Description)
-	changed("flavor_id", old.FlavorID, s.FlavorID)
-	changed("image_id", old.ImageID, s.ImageID)
-	changed("az", old.AvailabilityZone, s.AvailabilityZone)
-	changed("host_id", old.HostID, s.HostID)
-	changed("vm_state", old.VMState, s.VMState)
-	changed("task_state", old.TaskState, s.TaskState)
-	changed("power_state", old.PowerState, s.PowerState)
-	changed("charging_mode", old.ChargingMode, s.ChargingMode)
-	changed("order_id", old.OrderID, s.OrderID)
-	changed("vpc_id", old.VPCID, s.VPCID)
-	changed("subnet_id", old.SubnetID, s.SubnetID)
-	changed("port_id", old.PortID, s.PortID)
-	changed("ip_address", old.IPAddress, s.IPAddress)
-	changed("mac_address", old.MACAddress, s.MACAddress)
-	if !slices.Equal(old.SecurityGroups, s.SecurityGroups) || (old.SecurityGroups == nil) != (s.SecurityGroups == nil) {
-		b, err := json.Marshal(nonNil(s.SecurityGroups))
-		if err != nil {
-			return err
-		}
-		col("security_groups", string(b))
-	}
-	changed("key_name", old.KeyName, s.KeyName)
-	changed("user_data", old.UserData, s.UserData)
-	if !maps.Equal(old.Metadata, s.Metadata) {
-		meta := s.Metadata
-		if meta == nil {
-			meta = map[string]string{}
-		}
-		b, err := json.Marshal(meta)
-		if err != nil {
-			return err
-		}
-		col("metadata", string(b))
-	}
-	if !slices.Equal(old.Tags, s.Tags) || (old.Tags == nil) != (s.Tags == nil) {
-		b, err := json.Marshal(nonNil(s.Tags))
-		if err != nil {
-			return err
-		}
-		col("tags", string(b))
-	}
-	changed("root_volume_id", old.RootVolumeID, s.RootVolumeID)
-	changed("root_volume_type", old.RootVolumeType, s.RootVolumeType)
-	changed("root_volume_size", old.RootVolumeSize, s.RootVolumeSize)
-	changed("resize_flavor_id", old.ResizeFlavorID, s.ResizeFlavorID)
-	changed("resize_host_id", old.ResizeHostID, s.ResizeHostID)
-	changed("cpu_threads", old.CPUThreads, s.CPUThreads)
-	changed("locked", boolInt(old.Locked), boolInt(s.Locked))
-	changed("frozen", boolInt(old.Frozen), boolInt(s.Frozen))
-	changed("fault_code", old.FaultCode, s.FaultCode)
-	changed("fault_message", old.FaultMessage, s.FaultMessage)
-	changed("created_at", toNanos(old.Created), toNanos(s.Created))
-	changed("updated_at", toNanos(old.Updated), toNanos(s.Updated))
-	changed("launched_at", toNanos(old.LaunchedAt), toNanos(s.LaunchedAt))
-	changed("status", old.Status(), s.Status())
 	if set.Len() == 0 {
 		return nil
 	}
-	args = append(args, s.ID)
-	res, err := d.exec(ctx, tx, `UPDATE servers SET `+set.String()+` WHERE id = ? AND deleted = 0`, args...)
-	if err != nil {
-		return fmt.Errorf("store: update server %s: %w", s.ID, err)
+	query := `UPDATE servers SET ` + strings.TrimSuffix(set.String(), ", ") + ` WHERE id = ? AND deleted = 0`
+	return d.updateServer(ctx, tx, s.ID, query, append(args, s.ID))
+}
+
+// serverValues returns the column values of s in serverColumns order, the
+// JSON columns (security groups, metadata, tags) as their Go values, which
+// columnArg encodes.
+func serverValues(s *ecs.Server) []any {
+	return []any{s.ID, s.ProjectID, s.Name, s.Description, s.FlavorID, s.ImageID,
+		s.AvailabilityZone, s.HostID, s.VMState, s.TaskState, s.PowerState, s.ChargingMode,
+		s.OrderID, s.VPCID, s.SubnetID, s.PortID, s.IPAddress, s.MACAddress, s.SecurityGroups, s.KeyName,
+		s.UserData, s.Metadata, s.Tags, s.RootVolumeID, s.RootVolumeType, s.RootVolumeSize,
+		s.ResizeFlavorID, s.ResizeHostID, s.CPUThreads, boolInt(s.Locked), boolInt(s.Frozen),
+		s.FaultCode, s.FaultMessage, toNanos(s.Created), toNanos(s.Updated), toNanos(s.LaunchedAt)}
+}
+
+// columnArg is the argument that stores v: JSON for the JSON columns (a nil
+// list as [], a nil map as {}), v itself otherwise.
+func columnArg(v any) (any, error) {
+	var b []byte
+	var err error
+	switch v := v.(type) {
+	case []string:
+		b, err = json.Marshal(nonNil(v))
+	case map[string]string:
+		if v == nil {
+			v = map[string]string{}
+		}
+		b, err = json.Marshal(v)
+	default:
+		return v, nil
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: update server %s: %w", s.ID, sql.ErrNoRows)
+	return string(b), err
+}
+
+// sameValue reports whether two values of serverValues store the same.
+func sameValue(a, b any) bool {
+	switch a := a.(type) {
+	case []string:
+		b := b.([]string)
+		return slices.Equal(a, b) && (a == nil) == (b == nil)
+	case map[string]string:
+		return maps.Equal(a, b.(map[string]string))
 	}
-	return nil
+	return a == b
 }
 
 // MarkServerDeleted hides a server from every read; its row stays for
@@ -394,29 +384,17 @@ func scanServer(row scanner) (*ecs.Server, error) {
 	return &s, nil
 }
 
+// serverArgs returns the arguments that store s, in serverColumns order.
 func serverArgs(s *ecs.Server) ([]any, error) {
-	sgs, err := json.Marshal(nonNil(s.SecurityGroups))
-	if err != nil {
-		return nil, err
+	args := serverValues(s)
+	for i, v := range args {
+		a, err := columnArg(v)
+		if err != nil {
+			return nil, err
+		}
+		args[i] = a
 	}
-	meta := s.Metadata
-	if meta == nil {
-		meta = map[string]string{}
-	}
-	metaJSON, err := json.Marshal(meta)
-	if err != nil {
-		return nil, err
-	}
-	tags, err := json.Marshal(nonNil(s.Tags))
-	if err != nil {
-		return nil, err
-	}
-	return []any{s.ID, s.ProjectID, s.Name, s.Description, s.FlavorID, s.ImageID,
-		s.AvailabilityZone, s.HostID, s.VMState, s.TaskState, s.PowerState, s.ChargingMode,
-		s.OrderID, s.VPCID, s.SubnetID, s.PortID, s.IPAddress, s.MACAddress, string(sgs), s.KeyName,
-		s.UserData, string(metaJSON), string(tags), s.RootVolumeID, s.RootVolumeType, s.RootVolumeSize,
-		s.ResizeFlavorID, s.ResizeHostID, s.CPUThreads, boolInt(s.Locked), boolInt(s.Frozen),
-		s.FaultCode, s.FaultMessage, toNanos(s.Created), toNanos(s.Updated), toNanos(s.LaunchedAt)}, nil
+	return args, nil
 }
 
 func nonNil(s []string) []string {

@@ -25,11 +25,13 @@ func (d *DB) UpsertTenant(ctx context.Context, tx *sql.Tx, t *ecs.Tenant, q ecs.
 	return nil
 }
 
+// tenantColumns are the columns scanTenant reads.
+const tenantColumns = `access_key, secret_key, project_id, project_name, domain_id, quota_instances, quota_cores, quota_ram`
+
 // TenantByAccessKey returns the tenant holding ak and its quota, or
 // sql.ErrNoRows wrapped.
 func (d *DB) TenantByAccessKey(ctx context.Context, tx *sql.Tx, ak string) (*ecs.Tenant, ecs.Quota, error) {
-	return scanTenant(d.queryRow(ctx, tx, `SELECT access_key, secret_key, project_id, project_name, domain_id,
-		quota_instances, quota_cores, quota_ram FROM tenants WHERE access_key = ?`, ak))
+	return d.tenantByAccessKey(ctx, tx, ak)
 }
 
 // ReadTenantByAccessKey is TenantByAccessKey outside any transaction: one
@@ -37,18 +39,19 @@ func (d *DB) TenantByAccessKey(ctx context.Context, tx *sql.Tx, ak string) (*ecs
 // state by itself, without the BEGIN and COMMIT of a read transaction.
 // Authentication runs it for every request.
 func (d *DB) ReadTenantByAccessKey(ctx context.Context, ak string) (*ecs.Tenant, ecs.Quota, error) {
-	var q querier = d.db
 	if d.reader != nil {
-		q = d.reader
+		return d.tenantByAccessKey(ctx, d.reader, ak)
 	}
-	return scanTenant(d.queryRow(ctx, q, `SELECT access_key, secret_key, project_id, project_name, domain_id,
-		quota_instances, quota_cores, quota_ram FROM tenants WHERE access_key = ?`, ak))
+	return d.tenantByAccessKey(ctx, d.db, ak)
+}
+
+func (d *DB) tenantByAccessKey(ctx context.Context, q querier, ak string) (*ecs.Tenant, ecs.Quota, error) {
+	return scanTenant(d.queryRow(ctx, q, `SELECT `+tenantColumns+` FROM tenants WHERE access_key = ?`, ak))
 }
 
 // TenantByProject returns the tenant owning projectID and its quota.
 func (d *DB) TenantByProject(ctx context.Context, tx *sql.Tx, projectID string) (*ecs.Tenant, ecs.Quota, error) {
-	return scanTenant(d.queryRow(ctx, tx, `SELECT access_key, secret_key, project_id, project_name, domain_id,
-		quota_instances, quota_cores, quota_ram FROM tenants WHERE project_id = ?`, projectID))
+	return scanTenant(d.queryRow(ctx, tx, `SELECT `+tenantColumns+` FROM tenants WHERE project_id = ?`, projectID))
 }
 
 func scanTenant(row scanner) (*ecs.Tenant, ecs.Quota, error) {
