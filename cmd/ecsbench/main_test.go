@@ -69,6 +69,22 @@ func TestMeterProcess(t *testing.T) {
 	}
 }
 
+// checkResults wants the results of the scenarios named, in order, each
+// with requests and no error.
+func checkResults(t *testing.T, res []Result, want []string) {
+	t.Helper()
+	var got []string
+	for _, r := range res {
+		got = append(got, r.Scenario)
+		if r.Errors > 0 || r.Requests == 0 {
+			t.Errorf("%s: %d requests, %d errors (%s)", r.Scenario, r.Requests, r.Errors, r.FirstErr)
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("scenarios = %q, want %q", got, want)
+	}
+}
+
 // TestSmoke runs every scenario briefly with tiny sizes: the harness works
 // end to end. It asserts no speed.
 func TestSmoke(t *testing.T) {
@@ -88,16 +104,7 @@ func TestSmoke(t *testing.T) {
 	want := []string{"baseline/bare-http", "read/show-server", "read/show-job", "write/resize-dry-run", "baseline/sqlite-commit",
 		"write/resize", "lifecycle/resize-to-success", "scale/seed", "scale/list-page", "scale/filter-status",
 		"scale/filter-flavor", "scale/resize-dry-run", "startup/empty-db", "startup/40-servers"}
-	var got []string
-	for _, r := range res {
-		got = append(got, r.Scenario)
-		if r.Errors > 0 || r.Requests == 0 {
-			t.Errorf("%s: %d requests, %d errors (%s)", r.Scenario, r.Requests, r.Errors, r.FirstErr)
-		}
-	}
-	if strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("scenarios = %q, want %q", got, want)
-	}
+	checkResults(t, res, want)
 	var out bytes.Buffer
 	if err := Print(&out, "json", b.Machine(), res); err != nil {
 		t.Fatal(err)
@@ -127,16 +134,7 @@ func TestSmokePostgres(t *testing.T) {
 	}
 	want := []string{"baseline/bare-http", "read/show-server", "read/show-job", "baseline/postgres-commit",
 		"baseline/postgres-commit-serialized", "write/resize", "lifecycle/resize-to-success"}
-	var got []string
-	for _, r := range res {
-		got = append(got, r.Scenario)
-		if r.Errors > 0 || r.Requests == 0 {
-			t.Errorf("%s: %d requests, %d errors (%s)", r.Scenario, r.Requests, r.Errors, r.FirstErr)
-		}
-	}
-	if strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("scenarios = %q, want %q", got, want)
-	}
+	checkResults(t, res, want)
 	if m := b.Machine(); !strings.Contains(m, "PostgreSQL") || !strings.Contains(m, "fsync=") {
 		t.Errorf("machine line %q does not name the PostgreSQL server and its settings", m)
 	}
