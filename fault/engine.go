@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -242,27 +243,20 @@ func (e *Engine) Phase(ctx context.Context, ev PhaseEvent) (delay time.Duration,
 // phase, from the cache alone: when it says no, Phase would neither delay
 // nor fail the job, nor write to the store.
 func (e *Engine) MatchesPhase(ev PhaseEvent) bool {
-	e.cacheMu.RLock()
-	defer e.cacheMu.RUnlock()
-	for _, c := range e.events {
-		if !c.isSpent() && c.matchesPhase(ev) {
-			return true
-		}
-	}
-	return false
+	return e.anyLive(func(r *Rule) bool { return r.matchesPhase(ev) })
 }
 
 // HasEventRules reports, from the cache, whether any live event rule
 // (a request's or a phase's) exists.
 func (e *Engine) HasEventRules() bool {
+	return e.anyLive(func(*Rule) bool { return true })
+}
+
+// anyLive reports whether a live event rule satisfies match.
+func (e *Engine) anyLive(match func(r *Rule) bool) bool {
 	e.cacheMu.RLock()
 	defer e.cacheMu.RUnlock()
-	for _, c := range e.events {
-		if !c.isSpent() {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(e.events, func(c *cached) bool { return !c.isSpent() && match(&c.Rule) })
 }
 
 // SoldOut reports whether a sold_out rule marks flavorID sold out in az

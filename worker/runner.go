@@ -143,8 +143,8 @@ func (r *Runner) shareable() bool {
 		}
 	}
 	if r.Faults != nil {
-		e, ok := r.Faults.(interface{ HasEventRules() bool })
-		if !ok || e.HasEventRules() {
+		c, ok := r.Faults.(cachedRules)
+		if !ok || c.HasEventRules() {
 			return false
 		}
 	}
@@ -360,7 +360,7 @@ func (r *Runner) phaseFault(ctx context.Context, t *txs, job *ecs.Job, srv *ecs.
 	}
 	ev := fault.PhaseEvent{Phase: phase, ProjectID: job.ProjectID, ServerID: job.ServerID,
 		FlavorID: srv.FlavorID, TargetFlavorID: srv.ResizeFlavorID, AZ: srv.AvailabilityZone}
-	if m, ok := r.Faults.(phaseMatcher); ok && !m.MatchesPhase(ev) {
+	if c, ok := r.Faults.(cachedRules); ok && !c.MatchesPhase(ev) {
 		return 0, nil, nil
 	}
 	if err := t.commit(ctx); err != nil {
@@ -699,10 +699,12 @@ func (t *txs) abort() {
 	}
 }
 
-// phaseMatcher is implemented by fault rules that can tell from memory
-// whether any rule matches a phase event (fault.Engine).
-type phaseMatcher interface {
+// cachedRules is implemented by fault rules that can tell from memory
+// whether any rule could fire (fault.Engine), so that the runner consults
+// them, which may write, only then.
+type cachedRules interface {
 	MatchesPhase(ev fault.PhaseEvent) bool
+	HasEventRules() bool
 }
 
 func decodeParams(job *ecs.Job, v any) error {
