@@ -61,10 +61,6 @@ func TestBatchResizeServers(t *testing.T) {
 func TestBatchResizeServersRefused(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	type fixture struct {
-		p   string
-		ids []string
-	}
 	plain := func(b *testBundle, p string) string { return b.mustInsertServer(t, p, nil).ID }
 	with := func(mut func(*ecs.Server)) func(b *testBundle, p string) string {
 		return func(b *testBundle, p string) string { return b.mustInsertServer(t, p, mut).ID }

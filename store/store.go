@@ -289,13 +289,6 @@ func rebindDollar(query string) string {
 // folder per engine, so that those databases keep working.
 func migrationName(file string) string { return "migration/" + path.Base(file) }
 
-// execer is what migrations run on: a transaction of the pool or of one
-// connection.
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // txBeginner begins the transaction of one migration.
 type txBeginner interface {
 	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)

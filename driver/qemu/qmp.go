@@ -4,11 +4,8 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net"
-	"syscall"
 	"time"
 )
 
@@ -27,12 +24,6 @@ func (e *QMPError) Error() string {
 	return fmt.Sprintf("qmp %s: %s: %s", e.Command, e.Class, e.Desc)
 }
 
-// qmpEvent is an asynchronous QMP event.
-type qmpEvent struct {
-	Event string          `json:"event"`
-	Data  json.RawMessage `json:"data"`
-}
-
 // qmpMessage is any message QEMU sends: a greeting, a reply or an event.
 type qmpMessage struct {
 	QMP    json.RawMessage `json:"QMP"`
@@ -41,17 +32,15 @@ type qmpMessage struct {
 		Class string `json:"class"`
 		Desc  string `json:"desc"`
 	} `json:"error"`
-	Event string          `json:"event"`
-	Data  json.RawMessage `json:"data"`
+	Event string `json:"event"`
 }
 
 // qmpConn is one QMP session on a unix socket. It is not safe for
 // concurrent use; the driver holds an instance's lock while it uses one.
 type qmpConn struct {
-	conn   net.Conn
-	r      *bufio.Reader
-	events []qmpEvent // events read while waiting for replies
-	stop   func() bool
+	conn net.Conn
+	r    *bufio.Reader
+	stop func() bool
 }
 
 // dialQMP connects to the monitor at path, reads the greeting and
@@ -134,8 +123,7 @@ func (q *qmpConn) execute(command string, args, out any) error {
 			return fmt.Errorf("qmp %s: %w", command, err)
 		}
 		switch {
-		case m.Event != "":
-			q.events = append(q.events, qmpEvent{Event: m.Event, Data: m.Data})
+		case m.Event != "": // asynchronous events (SHUTDOWN, STOP...) are not waited for
 		case m.Error != nil:
 			return &QMPError{Command: command, Class: m.Error.Class, Desc: m.Error.Desc}
 		case m.Return != nil:
@@ -148,38 +136,6 @@ func (q *qmpConn) execute(command string, args, out any) error {
 			return nil
 		}
 	}
-}
-
-// errClosed is returned by waitEvent when QEMU closed the session, which it
-// does when it exits.
-var errClosed = errors.New("qmp: monitor closed")
-
-// waitEvent returns the first event named name, read before or now. It
-// returns errClosed if the monitor closes first.
-func (q *qmpConn) waitEvent(name string) (qmpEvent, error) {
-	for i, e := range q.events {
-		if e.Event == name {
-			q.events = q.events[i+1:]
-			return e, nil
-		}
-	}
-	q.events = nil
-	for {
-		m, err := q.read()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) || isEOF(err) {
-				return qmpEvent{}, errClosed
-			}
-			return qmpEvent{}, err
-		}
-		if m.Event == name {
-			return qmpEvent{Event: m.Event, Data: m.Data}, nil
-		}
-	}
-}
-
-func isEOF(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
 }
 
 // machineInfo is what the driver asks QEMU of a running machine.
