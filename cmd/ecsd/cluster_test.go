@@ -78,7 +78,7 @@ func startCluster(t *testing.T, n int, url string) []*process {
 			return
 		}
 		for i, p := range nodes {
-			b, _ := os.ReadFile(p.log.Name())
+			b, _ := os.ReadFile(p.Log.Name())
 			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 			t.Logf("node-%d's log, last lines:\n%s", i, strings.Join(lines[max(0, len(lines)-40):], "\n"))
 		}
@@ -128,7 +128,7 @@ func TestClusterSurvivesNodeKill(t *testing.T) {
 	nodes := startCluster(t, 3, url)
 	clients := make([]*ecssdk.EcsClient, len(nodes))
 	for i, p := range nodes {
-		clients[i] = sdkClient(p.url)
+		clients[i] = sdkClient(p.URL)
 	}
 	const servers, rounds, victim = 100, 5, 2
 	ids := createStopped(t, clients[0], servers)
@@ -196,7 +196,7 @@ func TestClusterSurvivesNodeKill(t *testing.T) {
 		if i == victim {
 			continue
 		}
-		b, err := os.ReadFile(p.log.Name())
+		b, err := os.ReadFile(p.Log.Name())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -214,7 +214,7 @@ func TestClusterSurvivesNodeKill(t *testing.T) {
 func resizeOnce(t *testing.T, nodes []*process, live func() *ecssdk.EcsClient, pick func() int, id, target string, seen []resizeRecord) (resizeRecord, bool) {
 	for attempt := 0; attempt < 10; attempt++ {
 		i := pick()
-		resp, err := sdkClient(nodes[i].url).ResizePostPaidServer(&model.ResizePostPaidServerRequest{ServerId: id,
+		resp, err := sdkClient(nodes[i].URL).ResizePostPaidServer(&model.ResizePostPaidServerRequest{ServerId: id,
 			Body: &model.ResizePostPaidServerRequestBody{Resize: &model.ResizePostPaidServerOption{FlavorRef: target}}})
 		var job string
 		var apiErr *sdkerr.ServiceResponseError
@@ -268,7 +268,7 @@ func TestClusterOneResizeWins(t *testing.T) {
 	url := storetest.PostgresURL(t)
 	t.Parallel()
 	nodes := startCluster(t, 3, url)
-	id := createStopped(t, sdkClient(nodes[0].url), 1)[0]
+	id := createStopped(t, sdkClient(nodes[0].URL), 1)[0]
 	// The accepted job must still be running when the last request
 	// arrives: hold the clock, on every node.
 	nodes[0].control(t, http.MethodPost, "/_ecsd/clock", `{"paused": true}`, nil)
@@ -282,7 +282,7 @@ func TestClusterOneResizeWins(t *testing.T) {
 	errs := make(chan error, n)
 	start := make(chan struct{})
 	for i := range n {
-		c := sdkClient(nodes[i%len(nodes)].url)
+		c := sdkClient(nodes[i%len(nodes)].URL)
 		wg.Go(func() {
 			<-start
 			_, err := c.ResizePostPaidServer(&model.ResizePostPaidServerRequest{ServerId: id,
@@ -312,7 +312,7 @@ func TestClusterOneResizeWins(t *testing.T) {
 // waitPaused waits until node p's clock reports paused.
 func waitPaused(t *testing.T, p *process) {
 	t.Helper()
-	waitFor(t, "node "+p.url+"'s clock to pause", func() bool {
+	waitFor(t, "node "+p.URL+"'s clock to pause", func() bool {
 		var st struct {
 			Paused bool `json:"paused"`
 		}
@@ -381,7 +381,7 @@ func TestClusterSurvivesDatabaseOutage(t *testing.T) {
 	}
 	url, stopDB, startDB := privatePostgres(t)
 	nodes := startCluster(t, 2, url)
-	clients := []*ecssdk.EcsClient{sdkClient(nodes[0].url), sdkClient(nodes[1].url)}
+	clients := []*ecssdk.EcsClient{sdkClient(nodes[0].URL), sdkClient(nodes[1].URL)}
 	var next atomic.Int64
 	live := func() *ecssdk.EcsClient { return clients[next.Add(1)%2] }
 	const servers = 10
@@ -570,7 +570,7 @@ func unknownResize(nodes []*process, id string, seen []resizeRecord) string {
 		known[r.job] = true
 	}
 	for _, p := range nodes {
-		resp, err := http.Get(p.url + "/_ecsd/servers/" + id + "/history?project_id=" + ecs.DevTenant.ProjectID)
+		resp, err := http.Get(p.URL + "/_ecsd/servers/" + id + "/history?project_id=" + ecs.DevTenant.ProjectID)
 		if err != nil {
 			continue
 		}

@@ -827,9 +827,9 @@ func TestSeedFlag(t *testing.T) {
 		}
 	}
 	p := startProcess(t, data, "--seed", path)
-	check(p.url)
+	check(p.URL)
 	p.terminate(t)
 	p = startProcess(t, data, "--seed", path)
-	check(p.url)
+	check(p.URL)
 	p.terminate(t)
 }

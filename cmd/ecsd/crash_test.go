@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,31 +18,18 @@ import (
 
 	ecs "github.com/ecsd-dev/ecsd"
 	"github.com/ecsd-dev/ecsd/compute"
+	"github.com/ecsd-dev/ecsd/internal/ecsdproc"
 	"github.com/ecsd-dev/ecsd/internal/poll"
 )
 
-// buildOnce builds the ecsd binary for the process tests.
-var buildOnce = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "ecsd-bin-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "ecsd")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	return bin, nil
-})
-
-// process is an ecsd running as a child process.
-type process struct {
-	cmd *exec.Cmd
-	url string
-	log *os.File
+func TestMain(m *testing.M) {
+	code := m.Run()
+	ecsdproc.Remove()
+	os.Exit(code)
 }
 
-var listenLine = regexp.MustCompile(`listening on (http://\S+)`)
+// process is an ecsd running as a child process.
+type process struct{ *ecsdproc.Process }
 
 // startProcess runs ecsd on dataDir with the given extra flags and waits
 // for its banner.
@@ -59,54 +42,21 @@ func startProcess(t *testing.T, dataDir string, args ...string) *process {
 	return p
 }
 
-// launch is startProcess for any goroutine: it returns its error.
+// launch is startProcess for any goroutine: it returns its error. The log
+// is beside dataDir.
 func launch(t *testing.T, dataDir string, args ...string) (*process, error) {
-	bin, err := buildOnce()
+	p, err := ecsdproc.Start(t, dataDir, filepath.Join(dataDir, "..", filepath.Base(dataDir)+".log"), 30*time.Second, args...)
 	if err != nil {
 		return nil, err
 	}
-	logf, err := os.OpenFile(filepath.Join(dataDir, "..", filepath.Base(dataDir)+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, append([]string{"--data", dataDir, "--listen", "127.0.0.1:0"}, args...)...)
-	cmd.Stderr = logf
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	p := &process{cmd: cmd, log: logf}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		logf.Close()
-	})
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := listenLine.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-			}
-		}
-	}()
-	select {
-	case p.url = <-found:
-	case <-time.After(30 * time.Second):
-		log, _ := os.ReadFile(logf.Name())
-		return nil, fmt.Errorf("ecsd did not start within 30 s; its log:\n%s", log)
-	}
-	return p, nil
+	return &process{p}, nil
 }
 
 // control sends a control-API request with a JSON body and decodes the
 // answer into out (nil to ignore it).
 func (p *process) control(t *testing.T, method, path, body string, out any) {
 	t.Helper()
-	req, err := http.NewRequest(method, p.url+path, strings.NewReader(body))
+	req, err := http.NewRequest(method, p.URL+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,19 +103,19 @@ func (p *process) resume(t *testing.T) {
 
 func (p *process) kill(t *testing.T) {
 	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := p.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	_ = p.cmd.Wait()
+	_ = p.Cmd.Wait()
 }
 
 func (p *process) terminate(t *testing.T) {
 	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- p.cmd.Wait() }()
+	go func() { done <- p.Cmd.Wait() }()
 	select {
 	case err := <-done:
 		if err != nil {
@@ -292,7 +242,7 @@ func TestKillDuringJobs(t *testing.T) {
 	data := filepath.Join(root, "data")
 	cfg := slowConfig(t, root)
 	p := startProcess(t, data, "--config", cfg)
-	c := sdkClient(p.url)
+	c := sdkClient(p.URL)
 
 	const n = 6
 	create := createServers(t, c, "crash", "s6.large.2", n)
@@ -307,7 +257,7 @@ func TestKillDuringJobs(t *testing.T) {
 	p.kill(t)
 	p = startProcess(t, data, "--config", cfg)
 	p.resume(t)
-	c = sdkClient(p.url)
+	c = sdkClient(p.URL)
 	if job := pollJob(t, c, *create.JobId, ended); job.Status.Value() != "SUCCESS" {
 		t.Fatalf("create job after restart: %v", job)
 	}
@@ -345,7 +295,7 @@ func TestKillDuringJobs(t *testing.T) {
 		kills++
 		p = startProcess(t, data, "--config", cfg)
 		p.resume(t)
-		c = sdkClient(p.url)
+		c = sdkClient(p.URL)
 	}
 	for i, id := range ids {
 		job := pollJob(t, c, jobs[i], ended)
@@ -377,7 +327,7 @@ func TestKillDuringJobs(t *testing.T) {
 	}
 	// The kills must really have interrupted jobs, or this test proves
 	// nothing.
-	logText, err := os.ReadFile(p.log.Name())
+	logText, err := os.ReadFile(p.Log.Name())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,7 +347,7 @@ func TestGracefulShutdownKeepsJobs(t *testing.T) {
 	data := filepath.Join(root, "data")
 	cfg := slowConfig(t, root)
 	p := startProcess(t, data, "--config", cfg)
-	c := sdkClient(p.url)
+	c := sdkClient(p.URL)
 	create := createServers(t, c, "term", "s6.large.2", 1)
 	pollJob(t, c, *create.JobId, ended)
 	id := (*create.ServerIds)[0]
@@ -410,7 +360,7 @@ func TestGracefulShutdownKeepsJobs(t *testing.T) {
 	pollJob(t, c, *resp.JobId, func(s string) bool { return s == "RUNNING" })
 	p.terminate(t)
 	p = startProcess(t, data, "--config", cfg)
-	c = sdkClient(p.url)
+	c = sdkClient(p.URL)
 	job := pollJob(t, c, *resp.JobId, ended)
 	if job.Status.Value() != "SUCCESS" {
 		t.Fatalf("resize after restart: %v", job)

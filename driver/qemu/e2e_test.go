@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +19,7 @@ import (
 	"github.com/ecsd-dev/ecsd/driver"
 	"github.com/ecsd-dev/ecsd/driver/qemu"
 	"github.com/ecsd-dev/ecsd/ecsdtest"
+	"github.com/ecsd-dev/ecsd/internal/ecsdproc"
 	"github.com/ecsd-dev/ecsd/internal/poll"
 	"github.com/ecsd-dev/ecsd/node"
 )
@@ -212,80 +210,19 @@ func TestHostsFromTheMachine(t *testing.T) {
 
 // --- kill -9 ---------------------------------------------------------------
 
-// binDir holds the ecsd binary buildECSD built; TestMain removes it.
-var binDir string
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		_ = os.RemoveAll(binDir)
-	}
+	ecsdproc.Remove()
 	os.Exit(code)
-}
-
-// buildECSD builds the ecsd binary once for the process tests.
-var buildECSD = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "ecsd-qemu-bin-")
-	if err != nil {
-		return "", err
-	}
-	binDir = dir
-	bin := filepath.Join(dir, "ecsd")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/ecsd-dev/ecsd/cmd/ecsd").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	return bin, nil
-})
-
-var listenLine = regexp.MustCompile(`listening on (http://\S+)`)
-
-// ecsdProcess is ecsd running as a child process.
-type ecsdProcess struct {
-	cmd *exec.Cmd
-	url string
 }
 
 // startECSD runs the ecsd binary with the qemu driver on data and waits
 // for its banner.
-func startECSD(t *testing.T, data string) *ecsdProcess {
+func startECSD(t *testing.T, data string) *ecsdproc.Process {
 	t.Helper()
-	bin, err := buildECSD()
+	p, err := ecsdproc.Start(t, data, data+".log", time.Minute, "--driver", "qemu", "--timing", "instant")
 	if err != nil {
 		t.Fatal(err)
-	}
-	logf, err := os.OpenFile(data+".log", os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "--data", data, "--listen", "127.0.0.1:0", "--driver", "qemu", "--timing", "instant")
-	cmd.Stderr = logf
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &ecsdProcess{cmd: cmd}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		logf.Close()
-	})
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := listenLine.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-			}
-		}
-	}()
-	select {
-	case p.url = <-found:
-	case <-time.After(time.Minute):
-		t.Fatalf("ecsd did not start; see %s", logf.Name())
 	}
 	return p
 }
@@ -368,7 +305,7 @@ func TestKillNine(t *testing.T) {
 	t.Cleanup(func() { killMachines(t, data) })
 
 	p := startECSD(t, data)
-	env := &ecsdtest.Env{URL: p.url, Tenant: ecs.DevTenant, ECS: ecsdtest.Client(p.url, ecs.DevTenant)}
+	env := &ecsdtest.Env{URL: p.URL, Tenant: ecs.DevTenant, ECS: ecsdtest.Client(p.URL, ecs.DevTenant)}
 	keep := createServer(t, env, "vm-keep", "s6.small.1")
 	dies := createServer(t, env, "vm-dies", "s6.small.1")
 	keepPID, socket := machinePID(t, data, keep)
@@ -377,10 +314,10 @@ func TestKillNine(t *testing.T) {
 		t.Fatalf("machines %d and %d do not run", keepPID, diesPID)
 	}
 
-	if err := p.cmd.Process.Kill(); err != nil {
+	if err := p.Cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	_ = p.cmd.Wait()
+	_ = p.Cmd.Wait()
 	if !processAlive(keepPID) {
 		t.Fatal("the machine died with ecsd")
 	}
@@ -393,7 +330,7 @@ func TestKillNine(t *testing.T) {
 	start := time.Now()
 	p = startECSD(t, data)
 	t.Logf("restart took %s", time.Since(start))
-	env = &ecsdtest.Env{URL: p.url, Tenant: ecs.DevTenant, ECS: ecsdtest.Client(p.url, ecs.DevTenant)}
+	env = &ecsdtest.Env{URL: p.URL, Tenant: ecs.DevTenant, ECS: ecsdtest.Client(p.URL, ecs.DevTenant)}
 	wantServer(t, env, keep, "ACTIVE", "s6.small.1")
 	wantServer(t, env, dies, "SHUTOFF", "s6.small.1")
 	if pid, _ := machinePID(t, data, keep); pid != keepPID || !processAlive(pid) {
