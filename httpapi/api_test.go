@@ -33,7 +33,7 @@ type apiBundle struct {
 	db      *store.DB
 }
 
-func setupAPI(t *testing.T) *apiBundle {
+func setupAPI(t testing.TB) *apiBundle {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.OpenSQLite(ctx, "")

@@ -3,18 +3,14 @@ package httpapi
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	ecs "github.com/ecsd-dev/ecsd"
-	"github.com/ecsd-dev/ecsd/catalog"
 	"github.com/ecsd-dev/ecsd/compute"
 	"github.com/ecsd-dev/ecsd/signature"
-	"github.com/ecsd-dev/ecsd/store"
 )
 
 // The list page (ListServersDetails, limit=100) as the handler builds and
@@ -124,16 +120,8 @@ func BenchmarkListPage(b *testing.B) {
 // over an in-memory SQLite store of 1,000 servers with two volumes each.
 func BenchmarkListServersHandler(b *testing.B) {
 	ctx := context.Background()
-	db, err := store.OpenSQLite(ctx, "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := &compute.Service{Store: db, Queue: nopQueue{}, Catalog: catalog.Default(), Clock: ecs.RealClock{}, Logger: logger}
-	if err := svc.EnsureTenant(ctx, ecs.DevTenant, ecs.DefaultQuota); err != nil {
-		b.Fatal(err)
-	}
+	api := setupAPI(b)
+	db := api.db
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
 		b.Fatal(err)
@@ -155,7 +143,7 @@ func BenchmarkListServersHandler(b *testing.B) {
 	if err := tx.Commit(); err != nil {
 		b.Fatal(err)
 	}
-	h := NewServer(Services{Servers: svc, Details: svc, Jobs: svc, Tenants: svc, Flavors: svc, Networks: svc, Images: svc, Resources: svc}, logger).Handler()
+	h := api.handler
 	w := &discardWriter{h: http.Header{}}
 	list := func() {
 		r := httptest.NewRequest("GET", "http://ecsd.test/v1/"+pid+"/cloudservers/detail?limit=100", nil)

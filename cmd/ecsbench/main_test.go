@@ -69,6 +69,23 @@ func TestMeterProcess(t *testing.T) {
 	}
 }
 
+// runBench runs ecsbench with args and returns it (closed when t ends)
+// and its results.
+func runBench(t *testing.T, args ...string) (*Bench, []Result) {
+	t.Helper()
+	c, err := Load(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &Bench{Config: c}
+	t.Cleanup(func() { b.Close() })
+	res, err := b.Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, res
+}
+
 // checkResults wants the results of the scenarios named, in order, each
 // with requests and no error.
 func checkResults(t *testing.T, res []Result, want []string) {
@@ -91,16 +108,7 @@ func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts ecsd and builds cmd/ecsd")
 	}
-	c, err := Load([]string{"--smoke", "--duration", "200ms", "--servers", "40", "--projects", "2", "--clients", "2", "--lifecycle-clients", "1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &Bench{Config: c}
-	defer b.Close()
-	res, err := b.Run(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, res := runBench(t, "--smoke", "--duration", "200ms", "--servers", "40", "--projects", "2", "--clients", "2", "--lifecycle-clients", "1")
 	want := []string{"baseline/bare-http", "read/show-server", "read/show-job", "write/resize-dry-run", "baseline/sqlite-commit",
 		"write/resize", "lifecycle/resize-to-success", "scale/seed", "scale/list-page", "scale/filter-status",
 		"scale/filter-flavor", "scale/resize-dry-run", "startup/empty-db", "startup/40-servers"}
@@ -122,16 +130,7 @@ func TestSmokePostgres(t *testing.T) {
 	if raw == "" || testing.Short() {
 		t.Skip("needs TEST_DATABASE_URL (e.g. from .ci/postgres)")
 	}
-	c, err := Load([]string{"--smoke", "--duration", "200ms", "--clients", "2", "--scenario", "read,write,lifecycle", "--database", raw})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &Bench{Config: c}
-	defer b.Close()
-	res, err := b.Run(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, res := runBench(t, "--smoke", "--duration", "200ms", "--clients", "2", "--scenario", "read,write,lifecycle", "--database", raw)
 	want := []string{"baseline/bare-http", "read/show-server", "read/show-job", "baseline/postgres-commit",
 		"baseline/postgres-commit-serialized", "write/resize", "lifecycle/resize-to-success"}
 	checkResults(t, res, want)
