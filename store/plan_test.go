@@ -223,7 +223,7 @@ func commitHookDB(t *testing.T) (*sql.DB, func(func() int32)) {
 	t.Helper()
 	dsn := "file:" + filepath.Join(t.TempDir(), "hook.db") +
 		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_txlock=immediate"
-	sc, err := newStmtCacheConnector(dsn, stmtCacheSize, &stmtCounters{})
+	sc, err := newStmtCacheConnector(dsn, stmtCacheSize, &stmtCounters{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

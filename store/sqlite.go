@@ -37,7 +37,8 @@ func OpenSQLite(ctx context.Context, dataDir string) (*DB, error) {
 			"&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_txlock=immediate"
 	}
 	d.stmts = &stmtCounters{}
-	db, err := d.openSQLitePool(dsn)
+	d.tenants = &tenantCache{}
+	db, err := d.openSQLitePool(dsn, d.tenants)
 	if err != nil {
 		d.unlock()
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
@@ -56,7 +57,7 @@ func OpenSQLite(ctx context.Context, dataDir string) (*DB, error) {
 	if d.path != "" {
 		// The read pool (BeginReadTx): connections that cannot write
 		// (query_only), reading beside the writer thanks to WAL.
-		reader, err := d.openSQLitePool("file:" + d.path + "?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=query_only(1)")
+		reader, err := d.openSQLitePool("file:"+d.path+"?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=query_only(1)", nil)
 		if err != nil {
 			d.Close()
 			return nil, fmt.Errorf("store: open sqlite reader: %w", err)
@@ -71,9 +72,10 @@ func OpenSQLite(ctx context.Context, dataDir string) (*DB, error) {
 }
 
 // openSQLitePool opens a pool on dsn whose connections keep their
-// prepared statements (see stmtCacheConnector).
-func (d *DB) openSQLitePool(dsn string) (*sql.DB, error) {
-	connector, err := newStmtCacheConnector(dsn, stmtCacheSize, d.stmts)
+// prepared statements (see stmtCacheConnector) and report their writes of
+// tenants rows to tenants, if it is not nil.
+func (d *DB) openSQLitePool(dsn string, tenants *tenantCache) (*sql.DB, error) {
+	connector, err := newStmtCacheConnector(dsn, stmtCacheSize, d.stmts, tenants)
 	if err != nil {
 		return nil, err
 	}

@@ -108,12 +108,6 @@ type cachedStmt interface {
 	driver.StmtQueryContext
 }
 
-// rollbackHooker is what modernc.org/sqlite's connections implement to
-// report rollbacks (sqlite3_rollback_hook).
-type rollbackHooker interface {
-	RegisterRollbackHook(sqlite.RollbackHookFn)
-}
-
 // stmtCacheConnector opens connections that keep their prepared
 // statements.
 type stmtCacheConnector struct {
@@ -124,16 +118,20 @@ type stmtCacheConnector struct {
 	// from the DSN's _txlock; "" when the DSN was not understood, and the
 	// connections then leave transactions to modernc.
 	beginRW string
+	// tenants, when set (the writer pool), is the tenant cache that the
+	// connections report their writes of tenants rows to.
+	tenants *tenantCache
 }
 
 // newStmtCacheConnector returns a connector on modernc.org/sqlite's for dsn
-// whose connections keep up to size statements each, counted in counters.
-func newStmtCacheConnector(dsn string, size int, counters *stmtCounters) (*stmtCacheConnector, error) {
+// whose connections keep up to size statements each, counted in counters,
+// and report their writes of tenants rows to tenants if it is not nil.
+func newStmtCacheConnector(dsn string, size int, counters *stmtCounters, tenants *tenantCache) (*stmtCacheConnector, error) {
 	connector, err := sqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, err
 	}
-	c := &stmtCacheConnector{Connector: connector, size: size, counters: counters}
+	c := &stmtCacheConnector{Connector: connector, size: size, counters: counters, tenants: tenants}
 	if mode, ok := dsnTxLock(dsn); ok {
 		c.beginRW = "begin"
 		if mode != "" {
@@ -176,11 +174,30 @@ func (c *stmtCacheConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	}
 	cc := &stmtCacheConn{sqliteConn: sc, size: c.size, counters: c.counters,
 		byQuery: make(map[string]*list.Element), lru: list.New()}
-	if h, ok := conn.(rollbackHooker); ok && c.beginRW != "" {
+	h, hooks := conn.(sqlite.HookRegisterer)
+	if c.tenants != nil {
+		cc.watch = &tenantWatch{cache: c.tenants}
+		if !hooks {
+			// Without the hooks the cache cannot be exact: a write that
+			// never settles keeps it out of use.
+			cc.watch.changed("tenants")
+		}
+	}
+	if hooks {
+		// The hooks run inside the statement that changes a row or ends a
+		// transaction, on the goroutine that holds the connection. The
+		// connection's Close unregisters them.
 		cc.beginRW = c.beginRW
-		// Runs inside the statement that rolls back, on the goroutine
-		// that holds the connection. The connection's Close unregisters it.
-		h.RegisterRollbackHook(func() { cc.rollbacks++ })
+		h.RegisterRollbackHook(func() {
+			cc.rollbacks++
+			if cc.watch != nil {
+				cc.watch.ended = true
+			}
+		})
+		if cc.watch != nil {
+			h.RegisterPreUpdateHook(func(d sqlite.SQLitePreUpdateData) { cc.watch.changed(d.TableName) })
+			h.RegisterCommitHook(func() int32 { cc.watch.ended = true; return 0 })
+		}
 	}
 	return cc, nil
 }
@@ -200,6 +217,18 @@ type stmtCacheConn struct {
 	// rollbacks counts the transactions SQLite rolled back on the
 	// connection, explicitly or on an error (its rollback hook).
 	rollbacks uint64
+	// watch, on the writer pool's connections, reports writes of tenants
+	// rows to the tenant cache (tenantcache.go); every statement settles
+	// it as it returns.
+	watch *tenantWatch
+}
+
+// settle tells the tenant cache, after a statement, whether it ended a
+// transaction that wrote tenants.
+func (c *stmtCacheConn) settle() {
+	if c.watch != nil {
+		c.watch.settle()
+	}
 }
 
 type stmtEntry struct {
@@ -270,6 +299,7 @@ func (c *stmtCacheConn) ExecContext(ctx context.Context, query string, args []dr
 }
 
 func (c *stmtCacheConn) exec(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	defer c.settle()
 	se, err := c.statement(ctx, query)
 	if err != nil {
 		return nil, err
@@ -289,18 +319,24 @@ func (c *stmtCacheConn) QueryContext(ctx context.Context, query string, args []d
 	}
 	se, err := c.statement(ctx, query)
 	if err != nil {
+		c.settle()
 		return nil, err
 	}
+	var rows driver.Rows
 	if se == nil {
 		c.counters.uncached.Add(1)
-		return c.sqliteConn.QueryContext(ctx, query, args)
+		rows, err = c.sqliteConn.QueryContext(ctx, query, args)
+	} else {
+		rows, err = se.stmt.QueryContext(ctx, args)
 	}
-	rows, err := se.stmt.QueryContext(ctx, args)
 	if err != nil {
+		c.settle()
 		return nil, err
 	}
-	se.busy = true
-	return &stmtRows{Rows: rows, entry: se}, nil
+	if se != nil {
+		se.busy = true
+	}
+	return &stmtRows{Rows: rows, entry: se, conn: c}, nil
 }
 
 // BeginTx starts a transaction as modernc.org/sqlite's conn.BeginTx does
@@ -407,15 +443,23 @@ func (c *stmtCacheConn) Close() error {
 	}
 	c.lru.Init()
 	clear(c.byQuery)
-	return c.sqliteConn.Close()
+	err := c.sqliteConn.Close()
+	if c.watch != nil {
+		// Closing ends (rolls back) any transaction left open.
+		c.watch.ended = true
+		c.watch.settle()
+	}
+	return err
 }
 
-// stmtRows are the rows of a cached statement: closing them (which resets
-// the statement) makes it free again. They pass on the column type
-// information of the driver's rows.
+// stmtRows are the rows of a query on the connection: closing them (which
+// resets a cached statement) makes its statement free again (entry, nil
+// when the query ran uncached) and settles the connection's tenant watch.
+// They pass on the column type information of the driver's rows.
 type stmtRows struct {
 	driver.Rows
 	entry *stmtEntry
+	conn  *stmtCacheConn
 }
 
 func (r *stmtRows) Close() error {
@@ -424,6 +468,7 @@ func (r *stmtRows) Close() error {
 		r.entry.busy = false
 		r.entry = nil
 	}
+	r.conn.settle()
 	return err
 }
 

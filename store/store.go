@@ -73,6 +73,9 @@ type DB struct {
 	// stmts counts the prepared statements of the SQLite pools' connections
 	// (stmtcache.go); nil on PostgreSQL.
 	stmts *stmtCounters
+	// tenants caches ReadTenantByAccessKey on SQLite (tenantcache.go);
+	// nil on PostgreSQL.
+	tenants *tenantCache
 
 	rebound      sync.Map // query → query with $n placeholders (PostgreSQL)
 	reboundCount atomic.Int64

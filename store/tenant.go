@@ -38,11 +38,28 @@ func (d *DB) TenantByAccessKey(ctx context.Context, tx *sql.Tx, ak string) (*ecs
 // statement on the read pool (BeginReadTx's), which sees one committed
 // state by itself, without the BEGIN and COMMIT of a read transaction.
 // Authentication runs it for every request.
+//
+// On SQLite it answers from the tenant cache when it can (tenantcache.go),
+// which is exact: a tenant written and committed is never answered from
+// before the write.
 func (d *DB) ReadTenantByAccessKey(ctx context.Context, ak string) (*ecs.Tenant, ecs.Quota, error) {
+	q := querier(d.db)
 	if d.reader != nil {
-		return d.tenantByAccessKey(ctx, d.reader, ak)
+		q = d.reader
 	}
-	return d.tenantByAccessKey(ctx, d.db, ak)
+	c := d.tenants
+	if c == nil {
+		return d.tenantByAccessKey(ctx, q, ak)
+	}
+	if t, quota, ok := c.get(ak); ok {
+		return t, quota, nil
+	}
+	gen, ok := c.before()
+	t, quota, err := d.tenantByAccessKey(ctx, q, ak)
+	if err == nil && ok {
+		c.put(ak, gen, t, quota)
+	}
+	return t, quota, err
 }
 
 func (d *DB) tenantByAccessKey(ctx context.Context, q querier, ak string) (*ecs.Tenant, ecs.Quota, error) {

@@ -513,8 +513,8 @@ func (b *Bench) scale(ctx context.Context) error {
 	m.fill(&seedRes)
 	b.add(seedRes)
 	pages := max(per/100, 1)
-	list := func(name, query string) {
-		r := drive(ctx, name, c.Clients, c.Duration, 0, func(ctx context.Context, id, i int) error {
+	list := func(name, query string, clients int) {
+		r := drive(ctx, name, clients, c.Duration, 0, func(ctx context.Context, id, i int) error {
 			cl := tenants[rand.IntN(len(tenants))]
 			q := query
 			if q == "" {
@@ -523,12 +523,15 @@ func (b *Bench) scale(ctx context.Context) error {
 			st, out, err := cl.Do(ctx, http.MethodGet, "/v1/"+cl.Tenant.ProjectID+"/cloudservers/detail?limit=100&"+q, nil)
 			return expect(st, out, err, http.StatusOK)
 		})
-		r.Note = fmt.Sprintf("%d servers in the store, %d per project", per*c.Projects, per)
+		r.Note = fmt.Sprintf("%d servers in the store, %d per project; %d clients", per*c.Projects, per, clients)
 		b.add(r)
 	}
-	list("scale/list-page", "")
-	list("scale/filter-status", "status=SHUTOFF")
-	list("scale/filter-flavor", "flavor="+flavorB)
+	list("scale/list-page", "", c.Clients)
+	// The same pages for one client at a time: the latency of a page
+	// itself, without the queue of the other clients' pages before it.
+	list("scale/list-page-1-client", "", 1)
+	list("scale/filter-status", "status=SHUTOFF", c.Clients)
+	list("scale/filter-flavor", "flavor="+flavorB, c.Clients)
 	// A resize's checks (quota, capacity of the AZ's hosts) on the large
 	// store: dry runs of stopped servers, nothing committed.
 	r := drive(ctx, "scale/resize-dry-run", c.Clients, c.Duration, 0, func(ctx context.Context, id, i int) error {

@@ -110,7 +110,7 @@ func TestSmoke(t *testing.T) {
 	}
 	b, res := runBench(t, "--smoke", "--duration", "200ms", "--servers", "40", "--projects", "2", "--clients", "2", "--lifecycle-clients", "1")
 	want := []string{"baseline/bare-http", "read/show-server", "read/show-job", "write/resize-dry-run", "baseline/sqlite-commit",
-		"write/resize", "lifecycle/resize-to-success", "scale/seed", "scale/list-page", "scale/filter-status",
+		"write/resize", "lifecycle/resize-to-success", "scale/seed", "scale/list-page", "scale/list-page-1-client", "scale/filter-status",
 		"scale/filter-flavor", "scale/resize-dry-run", "startup/empty-db", "startup/40-servers"}
 	checkResults(t, res, want)
 	var out bytes.Buffer
