@@ -449,7 +449,7 @@ func (b *Bench) lifecycle(ctx context.Context) error {
 		}
 		return cl.wait(ctx, job, time.Millisecond)
 	})
-	r.Note = fmt.Sprintf("%d clients, ShowJob polled every 1 ms; req/s = resizes completed/s", n)
+	r.Note = fmt.Sprintf("clients: %d; ShowJob polled every 1 ms; req/s = resizes completed/s", n)
 	b.add(r)
 	return nil
 }
@@ -523,7 +523,10 @@ func (b *Bench) scale(ctx context.Context) error {
 			st, out, err := cl.Do(ctx, http.MethodGet, "/v1/"+cl.Tenant.ProjectID+"/cloudservers/detail?limit=100&"+q, nil)
 			return expect(st, out, err, http.StatusOK)
 		})
-		r.Note = fmt.Sprintf("%d servers in the store, %d per project; %d clients", per*c.Projects, per, clients)
+		r.Note = fmt.Sprintf("%d servers in the store, %d per project", per*c.Projects, per)
+		if clients == 1 {
+			r.Note += "; 1 client"
+		}
 		b.add(r)
 	}
 	list("scale/list-page", "", c.Clients)
