@@ -115,12 +115,10 @@ func BenchmarkListPage(b *testing.B) {
 	})
 }
 
-// BenchmarkListServersHandler measures GET /v1/{project_id}/cloudservers/
-// detail?limit=100 through the whole handler (signature check included)
-// over an in-memory SQLite store of 1,000 servers with two volumes each.
-func BenchmarkListServersHandler(b *testing.B) {
+// seedBenchServers commits benchServers(n), with their volumes, to the
+// store of api, and returns them.
+func seedBenchServers(b *testing.B, api *apiBundle, n int) []*ecs.Server {
 	ctx := context.Background()
-	api := setupAPI(b)
 	db := api.db
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
@@ -128,7 +126,8 @@ func BenchmarkListServersHandler(b *testing.B) {
 	}
 	defer tx.Rollback()
 	now := time.Now()
-	for _, s := range benchServers(1000) {
+	servers := benchServers(n)
+	for _, s := range servers {
 		s.ProjectID, s.FlavorID, s.Created, s.Updated = pid, "s6.small.1", now, now
 		s.VPCID, s.SubnetID = compute.DerivedUUID(pid+"/vpc"), compute.DerivedUUID(pid+"/subnet")
 		if err := db.InsertServer(ctx, tx, s); err != nil {
@@ -143,21 +142,47 @@ func BenchmarkListServersHandler(b *testing.B) {
 	if err := tx.Commit(); err != nil {
 		b.Fatal(err)
 	}
+	return servers
+}
+
+// benchGet returns a function that sends GET path through the handler of
+// api, signed like the Go SDK, fails b unless it answers 200 with at
+// least minBytes, and benchmarks it.
+func benchGet(b *testing.B, api *apiBundle, path string, minBytes int) {
 	h := api.handler
 	w := &discardWriter{h: http.Header{}}
-	list := func() {
-		r := httptest.NewRequest("GET", "http://ecsd.test/v1/"+pid+"/cloudservers/detail?limit=100", nil)
+	get := func() {
+		r := httptest.NewRequest("GET", "http://ecsd.test"+path, nil)
 		r.Header.Set("X-Project-Id", pid)
 		signature.Sign(r, nil, ecs.DevTenant.AccessKey, ecs.DevTenant.SecretKey, time.Now())
 		clear(w.h)
+		w.n = 0
 		h.ServeHTTP(w, r)
 	}
-	list()
-	if w.status != http.StatusOK || w.n < 100*1000 {
-		b.Fatalf("list: status %d, %d bytes", w.status, w.n)
+	get()
+	if w.status != http.StatusOK || w.n < minBytes {
+		b.Fatalf("GET %s: status %d, %d bytes", path, w.status, w.n)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		list()
+		get()
 	}
+}
+
+// BenchmarkListServersHandler measures GET /v1/{project_id}/cloudservers/
+// detail?limit=100 through the whole handler (signature check included)
+// over an in-memory SQLite store of 1,000 servers with two volumes each.
+func BenchmarkListServersHandler(b *testing.B) {
+	api := setupAPI(b)
+	seedBenchServers(b, api, 1000)
+	benchGet(b, api, "/v1/"+pid+"/cloudservers/detail?limit=100", 100*1000)
+}
+
+// BenchmarkShowServerHandler measures GET /v1/{project_id}/cloudservers/
+// {server_id} through the whole handler (signature check included) over
+// an in-memory SQLite store of 1,000 servers with two volumes each.
+func BenchmarkShowServerHandler(b *testing.B) {
+	api := setupAPI(b)
+	servers := seedBenchServers(b, api, 1000)
+	benchGet(b, api, "/v1/"+pid+"/cloudservers/"+servers[500].ID, 1000)
 }
