@@ -553,6 +553,9 @@ func (b *Bench) scale(ctx context.Context) error {
 
 // --- startup -----------------------------------------------------------------
 
+// startup measures the start-up of the cmd/ecsd binary on the node's
+// engine (SQLite, or PostgreSQL with --database): on an empty store and on
+// one holding the big database.
 func (b *Bench) startup(ctx context.Context) error {
 	bin := b.Config.ECSD
 	if bin == "" {
@@ -573,58 +576,117 @@ func (b *Bench) startup(ctx context.Context) error {
 	if err := os.WriteFile(cfgFile, cb, 0o600); err != nil {
 		return err
 	}
+	engine, note := "SQLite", ""
+	if b.pg != nil {
+		engine, note = "PostgreSQL", "; RSS is the ecsd process's alone, not PostgreSQL's"
+	}
+	// Every empty-db run starts on a store it makes itself, so that each
+	// run includes the migrations: a fresh data dir, or a fresh database.
 	empty := filepath.Join(b.tmp, "empty")
-	if err := b.startupRuns(ctx, "startup/empty-db", bin, cfgFile, empty, true); err != nil {
+	emptyStore := func(ctx context.Context, run int) ([]string, error) {
+		if b.pg == nil {
+			return storeArgs(empty, ""), os.RemoveAll(empty)
+		}
+		u, err := b.freshDatabase(ctx, fmt.Sprintf("empty%d", run))
+		if err != nil {
+			return nil, err
+		}
+		return storeArgs("", u), nil
+	}
+	if err := b.startupRuns(ctx, "startup/empty-db", bin, cfgFile, engine, note, emptyStore); err != nil {
 		return err
 	}
-	// The big database: the scale scenario's, when it ran on disk in this
-	// process; otherwise seeded here.
-	big := b.bigDir
+	// The big database: the scale scenario's, when it ran in this process
+	// on disk or on PostgreSQL; otherwise seeded here.
+	dir, database := b.bigDir, ""
+	if b.pg != nil {
+		database = b.pg.URL
+	}
 	n := 0
-	if b.find("scale/seed") != nil && big != "" && b.node != nil {
+	if b.find("scale/seed") != nil && b.node != nil && (dir != "" || database != "") {
 		n = b.find("scale/seed").Requests
 		b.node.Close()
 		b.node = nil
 	} else {
-		big = filepath.Join(b.tmp, "big")
-		nd, err := b.startNode(ctx, big, "")
+		dir = filepath.Join(b.tmp, "big")
+		var err error
+		if b.pg != nil {
+			if database, err = b.freshDatabase(ctx, "big"); err != nil {
+				return err
+			}
+			dir = ""
+		}
+		if n, err = b.seedBig(ctx, dir, database); err != nil {
+			return fmt.Errorf("seed the big database: %w", err)
+		}
+	}
+	big := storeArgs(dir, database)
+	return b.startupRuns(ctx, fmt.Sprintf("startup/%d-servers", n), bin, cfgFile, engine, note,
+		func(context.Context, int) ([]string, error) { return big, nil })
+}
+
+// storeArgs are the arguments that put cmd/ecsd on the PostgreSQL
+// database if set, else on the SQLite store in dataDir.
+func storeArgs(dataDir, database string) []string {
+	if database != "" {
+		return []string{"--database", database}
+	}
+	return []string{"--data", dataDir}
+}
+
+// freshDatabase makes a fresh database for the startup scenario on
+// PostgreSQL, beside the node's.
+func (b *Bench) freshDatabase(ctx context.Context, suffix string) (string, error) {
+	u, err := b.pg.Create(ctx, suffix)
+	if err != nil {
+		return "", fmt.Errorf("on PostgreSQL, startup runs cmd/ecsd on fresh databases: it needs a role that can create databases (or leave startup out): %w", err)
+	}
+	return u, nil
+}
+
+// seedBig seeds Servers ACTIVE servers over Projects projects through an
+// in-process node on the SQLite store in dataDir or on the PostgreSQL
+// database, closes it, and returns the number of servers seeded.
+func (b *Bench) seedBig(ctx context.Context, dataDir, database string) (int, error) {
+	nd, err := b.startNode(ctx, dataDir, database)
+	if err != nil {
+		return 0, err
+	}
+	defer nd.Close()
+	saved := b.base
+	b.base = nd.HTTP.URL()
+	defer func() { b.base = saved }()
+	n, per := 0, b.Config.Servers/b.Config.Projects
+	for range b.Config.Projects {
+		t := newTenant()
+		var entries []seedServer // of at most maxSeedCount servers each
+		for i, left := 0, per; left > 0; i++ {
+			c := min(left, maxSeedCount)
+			entries = append(entries, seedServer{ProjectID: t.ProjectID, Name: fmt.Sprintf("big%d", i), Flavor: flavorA, Image: image, Status: "ACTIVE", Count: c})
+			left -= c
+		}
+		if _, err := b.seed(ctx, []Tenant{t}, entries); err != nil {
+			return n, err
+		}
+		n += per
+	}
+	return n, nil
+}
+
+// startupRuns starts bin StartupRuns times, each on the store whose
+// arguments (--data DIR or --database URL) store gives for that run, and
+// records the time from process start to the first successful signed
+// request and the RSS after a short idle period.
+func (b *Bench) startupRuns(ctx context.Context, name, bin, cfgFile, engine, note string,
+	store func(ctx context.Context, run int) ([]string, error)) error {
+	var times []time.Duration
+	var rss, hwm float64
+	for run := range b.Config.StartupRuns {
+		args, err := store(ctx, run)
 		if err != nil {
 			return err
 		}
-		saved := b.base
-		b.base = nd.HTTP.URL()
-		per := b.Config.Servers / b.Config.Projects
-		for range b.Config.Projects {
-			t := newTenant()
-			var entries []seedServer // of at most maxSeedCount servers each
-			for i, left := 0, per; left > 0; i++ {
-				c := min(left, maxSeedCount)
-				entries = append(entries, seedServer{ProjectID: t.ProjectID, Name: fmt.Sprintf("big%d", i), Flavor: flavorA, Image: image, Status: "ACTIVE", Count: c})
-				left -= c
-			}
-			if _, err := b.seed(ctx, []Tenant{t}, entries); err != nil {
-				nd.Close()
-				return err
-			}
-			n += per
-		}
-		b.base = saved
-		nd.Close()
-	}
-	return b.startupRuns(ctx, fmt.Sprintf("startup/%d-servers", n), bin, cfgFile, big, false)
-}
-
-// startupRuns starts bin on dataDir StartupRuns times and records the time
-// from process start to the first successful signed request and the RSS
-// after a short idle period.
-func (b *Bench) startupRuns(ctx context.Context, name, bin, cfgFile, dataDir string, fresh bool) error {
-	var times []time.Duration
-	var rss, hwm float64
-	for range b.Config.StartupRuns {
-		if fresh {
-			os.RemoveAll(dataDir)
-		}
-		d, r, h, err := b.startOnce(ctx, bin, cfgFile, dataDir)
+		d, r, h, err := b.startOnce(ctx, bin, cfgFile, args)
 		if err != nil {
 			return err
 		}
@@ -634,7 +696,8 @@ func (b *Bench) startupRuns(ctx context.Context, name, bin, cfgFile, dataDir str
 	res := summarize(name, times, 0)
 	res.Requests = len(times)
 	res.PeakRSSMB = hwm
-	res.Note = fmt.Sprintf("cmd/ecsd process start -> first signed ListServersDetails 200; idle RSS %.1f MB; latencies are start-up times", rss)
+	res.Note = fmt.Sprintf("cmd/ecsd process start -> first signed ListServersDetails 200 on %s; idle RSS %.1f MB%s; latencies are start-up times",
+		engine, rss, note)
 	res.IdleRSSMB = rss
 	b.add(res)
 	return nil
@@ -649,12 +712,14 @@ func freePort() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-func (b *Bench) startOnce(ctx context.Context, bin, cfgFile, dataDir string) (time.Duration, float64, float64, error) {
+// startOnce starts bin on the store of storeArgs and returns the time to
+// its first signed 200 and its RSS and peak RSS after idling.
+func (b *Bench) startOnce(ctx context.Context, bin, cfgFile string, storeArgs []string) (time.Duration, float64, float64, error) {
 	addr, err := freePort()
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	cmd := exec.Command(bin, "--config", cfgFile, "--listen", addr, "--data", dataDir, "--log-level", "error")
+	cmd := exec.Command(bin, append([]string{"--config", cfgFile, "--listen", addr, "--log-level", "error"}, storeArgs...)...)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	cl := &Client{Base: "http://" + addr, HTTP: &http.Client{Timeout: 5 * time.Second}, Tenant: Tenant{devAK, devSK, devProject}}

@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
-	"slices"
 	"strings"
 	"time"
 )
@@ -34,8 +33,8 @@ type Config struct {
 	Scenarios        []string
 	Smoke            bool
 	Ephemeral        bool
-	Database         string // PostgreSQL URL of the in-process node; "" = SQLite
-	DatabaseAsIs     bool   // use Database itself rather than a fresh database beside it
+	Database         string // PostgreSQL URL of the in-process node and of the startup scenario's ecsd; "" = SQLite
+	DatabaseAsIs     bool   // use Database itself rather than a fresh database beside it (startup still makes its own)
 	Servers          int    // scale: servers to seed
 	Projects         int    // scale: projects they spread over
 	Output           string
@@ -64,8 +63,8 @@ func Load(args []string) (Config, error) {
 	scen := fs.String("scenario", strings.Join(allScenarios, ","), "scenarios to run: "+strings.Join(allScenarios, ","))
 	fs.BoolVar(&c.Smoke, "smoke", false, "about a second per scenario with tiny sizes (CI)")
 	fs.BoolVar(&c.Ephemeral, "ephemeral", false, "in-memory store for the in-process node (default: a temp data dir)")
-	fs.StringVar(&c.Database, "database", "", "run the in-process node on PostgreSQL: a fresh database, created and dropped on this postgres:// URL's server")
-	fs.BoolVar(&c.DatabaseAsIs, "database-as-is", false, "with --database: use the URL's database itself (not dropped)")
+	fs.StringVar(&c.Database, "database", "", "run the in-process node and the startup scenario's cmd/ecsd on PostgreSQL: fresh databases, created and dropped on this postgres:// URL's server")
+	fs.BoolVar(&c.DatabaseAsIs, "database-as-is", false, "with --database: run the in-process node on the URL's database itself (not dropped); the startup scenario still creates fresh databases, so needs a role allowed to")
 	fs.IntVar(&c.Servers, "servers", c.Servers, "scale: servers to seed")
 	fs.IntVar(&c.Projects, "projects", c.Projects, "scale: projects the servers spread over")
 	fs.StringVar(&c.Output, "o", c.Output, "output: table or json")
@@ -90,10 +89,6 @@ func Load(args []string) (Config, error) {
 		if !set["startup-runs"] {
 			c.StartupRuns = 1
 		}
-	}
-	if c.Database != "" && !set["scenario"] {
-		// The startup scenario measures the cmd/ecsd binary on SQLite.
-		*scen = strings.Join(slices.DeleteFunc(slices.Clone(allScenarios), func(s string) bool { return s == "startup" }), ",")
 	}
 	c.Scenarios = nil
 	for s := range strings.SplitSeq(*scen, ",") {
@@ -124,8 +119,6 @@ func Load(args []string) (Config, error) {
 		return c, errors.New("--pid names the process of the --url ecsd: it needs --url")
 	case c.DatabaseAsIs && c.Database == "":
 		return c, errors.New("--database-as-is needs --database")
-	case c.Database != "" && slices.Contains(c.Scenarios, "startup"):
-		return c, errors.New("the startup scenario runs cmd/ecsd on SQLite: leave it out with --database")
 	case c.Output != "table" && c.Output != "json":
 		return c, fmt.Errorf("-o %q: want table or json", c.Output)
 	}

@@ -24,11 +24,11 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if slices.Contains(c.Scenarios, "startup") || len(c.Scenarios) != len(allScenarios)-1 {
-		t.Errorf("--database: scenarios %q, want all but startup", c.Scenarios)
+	if !slices.Equal(c.Scenarios, allScenarios) {
+		t.Errorf("--database: scenarios %q, want all (startup included)", c.Scenarios)
 	}
 	for _, args := range [][]string{{"--scenario", "nope"}, {"--clients", "0"}, {"-o", "xml"}, {"--servers", "100000", "--projects", "1"},
-		{"--database", "postgres://localhost/x", "--scenario", "read,startup"}, {"--database", "postgres://localhost/x", "--ephemeral"},
+		{"--database", "postgres://localhost/x", "--ephemeral"},
 		{"--database-as-is"}, {"--pid", "123"}} {
 		if _, err := Load(args); err == nil {
 			t.Errorf("Load(%q): no error", args)
@@ -122,24 +122,32 @@ func TestSmoke(t *testing.T) {
 	}
 }
 
-// TestSmokePostgres runs the read, write and lifecycle scenarios briefly
-// with the node on a fresh PostgreSQL database (TEST_DATABASE_URL), and
-// checks that the database is dropped at Close. It asserts no speed.
+// TestSmokePostgres runs the read, write, lifecycle and startup scenarios
+// briefly with the node, and startup's cmd/ecsd, on fresh PostgreSQL
+// databases (TEST_DATABASE_URL), and checks that every database made is
+// dropped at Close. It asserts no speed.
 func TestSmokePostgres(t *testing.T) {
 	raw := os.Getenv("TEST_DATABASE_URL")
 	if raw == "" || testing.Short() {
 		t.Skip("needs TEST_DATABASE_URL (e.g. from .ci/postgres)")
 	}
-	b, res := runBench(t, "--smoke", "--duration", "200ms", "--clients", "2", "--scenario", "read,write,lifecycle", "--database", raw)
+	b, res := runBench(t, "--smoke", "--duration", "200ms", "--clients", "2", "--servers", "40", "--projects", "2",
+		"--startup-runs", "2", "--scenario", "read,write,lifecycle,startup", "--database", raw)
 	want := []string{"baseline/bare-http", "read/show-server", "read/show-job", "baseline/postgres-commit",
-		"baseline/postgres-commit-serialized", "write/resize", "lifecycle/resize-to-success"}
+		"baseline/postgres-commit-serialized", "write/resize", "lifecycle/resize-to-success", "startup/empty-db", "startup/40-servers"}
 	checkResults(t, res, want)
 	if m := b.Machine(); !strings.Contains(m, "PostgreSQL") || !strings.Contains(m, "fsync=") {
 		t.Errorf("machine line %q does not name the PostgreSQL server and its settings", m)
 	}
-	fresh := b.pg.fresh
-	if fresh == "" {
-		t.Fatal("no fresh database was made")
+	for _, r := range res {
+		if strings.HasPrefix(r.Scenario, "startup/") && !strings.Contains(r.Note, "on PostgreSQL") {
+			t.Errorf("%s: note %q does not name PostgreSQL", r.Scenario, r.Note)
+		}
+	}
+	// The node's fresh database, one per empty-db run and the big one.
+	made := slices.Clone(b.pg.made)
+	if len(made) != 4 || made[0] != b.pg.fresh {
+		t.Errorf("databases made: %q, want the node's fresh one, 2 empty ones and a big one", made)
 	}
 	b.Close()
 	admin, err := sql.Open("pgx", raw)
@@ -147,11 +155,22 @@ func TestSmokePostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	var n int
-	if err := admin.QueryRowContext(t.Context(), `SELECT count(*) FROM pg_database WHERE datname = $1`, fresh).Scan(&n); err != nil {
+	// Every database of this process's ecsbench runs is named
+	// ecsbench_<pid>_…; "_" is a LIKE wildcard, hence the escapes.
+	rows, err := admin.QueryContext(t.Context(), `SELECT datname FROM pg_database WHERE datname LIKE $1`,
+		`ecsbench\_`+strconv.Itoa(os.Getpid())+`\_%`)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 0 {
-		t.Errorf("database %s still exists after Close", fresh)
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		t.Errorf("database %s still exists after Close", name)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -16,14 +16,19 @@ import (
 
 // pgDatabase is the PostgreSQL database of --database: by default a fresh
 // database made on the URL's server and dropped at Close; with
-// --database-as-is the URL's own database.
+// --database-as-is the URL's own database. Create makes further fresh
+// databases on the same server (the startup scenario's), also dropped at
+// Close.
 type pgDatabase struct {
 	URL      string // the database the node uses
 	Server   string // host:port, for the report
 	Settings string // version and durability settings, for the report
 
-	admin *sql.DB // on the URL's database, to create and drop the fresh one
-	fresh string  // the fresh database's name; "" when as-is
+	admin  *sql.DB  // on the URL's database, to create and drop the fresh ones
+	given  url.URL  // the URL as given, whose path create replaces
+	prefix string   // ecsbench_<pid>_<hex>: the fresh database's name, and the start of Create's
+	fresh  string   // the fresh database's name; "" when as-is
+	made   []string // every database made here, dropped at Close
 }
 
 // openPostgres connects to raw and, unless asIs, creates a fresh database
@@ -38,7 +43,10 @@ func openPostgres(ctx context.Context, raw string, asIs bool) (*pgDatabase, erro
 		return nil, err
 	}
 	admin.SetMaxOpenConns(2)
-	p := &pgDatabase{URL: raw, Server: u.Host, admin: admin}
+	b := make([]byte, 4)
+	rand.Read(b)
+	p := &pgDatabase{URL: raw, Server: u.Host, admin: admin, given: *u,
+		prefix: fmt.Sprintf("ecsbench_%d_%s", os.Getpid(), hex.EncodeToString(b))}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	var version, fsync, syncCommit string
@@ -52,17 +60,33 @@ func openPostgres(ctx context.Context, raw string, asIs bool) (*pgDatabase, erro
 	if asIs {
 		return p, nil
 	}
-	b := make([]byte, 4)
-	rand.Read(b)
-	p.fresh = fmt.Sprintf("ecsbench_%d_%s", os.Getpid(), hex.EncodeToString(b))
-	if _, err := admin.ExecContext(cctx, `CREATE DATABASE `+p.fresh); err != nil {
+	if p.URL, err = p.create(cctx, p.prefix); err != nil {
 		admin.Close()
 		return nil, fmt.Errorf("--database: create a fresh database: %w (or use --database-as-is)", err)
 	}
-	fu := *u
-	fu.Path = "/" + p.fresh
-	p.URL = fu.String()
+	p.fresh = p.prefix
 	return p, nil
+}
+
+// Create makes another fresh database on the server, named after the
+// fresh one with suffix (a lower-case identifier), and returns its URL. It
+// needs a role allowed to create databases, even with --database-as-is.
+func (p *pgDatabase) Create(ctx context.Context, suffix string) (string, error) {
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return p.create(cctx, p.prefix+"_"+suffix)
+}
+
+// create makes the database name, to be dropped at Close, and returns its
+// URL: the given URL on that database.
+func (p *pgDatabase) create(ctx context.Context, name string) (string, error) {
+	if _, err := p.admin.ExecContext(ctx, `CREATE DATABASE `+name); err != nil {
+		return "", fmt.Errorf("CREATE DATABASE %s: %w", name, err)
+	}
+	p.made = append(p.made, name)
+	u := p.given
+	u.Path = "/" + name
+	return u.String(), nil
 }
 
 // Describe says where the node's database is, for the report.
@@ -74,16 +98,19 @@ func (p *pgDatabase) Describe() string {
 	return fmt.Sprintf("%s at %s (%s)", p.Settings, p.Server, where)
 }
 
-// Close drops the fresh database (terminating sessions still on it).
+// Close drops the databases made here (terminating sessions still on
+// them).
 func (p *pgDatabase) Close() error {
-	var err error
-	if p.fresh != "" {
+	var errs []error
+	for _, name := range p.made {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		_, err = p.admin.ExecContext(ctx, `DROP DATABASE IF EXISTS `+p.fresh+` WITH (FORCE)`)
+		if _, err := p.admin.ExecContext(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+			errs = append(errs, fmt.Errorf("drop database %s: %w", name, err))
+		}
 		cancel()
-		p.fresh = ""
 	}
-	return errors.Join(err, p.admin.Close())
+	p.made, p.fresh = nil, ""
+	return errors.Join(append(errs, p.admin.Close())...)
 }
 
 // pgCommitLockKey is the advisory lock of the serialized commit baseline
