@@ -123,8 +123,9 @@ func (d *DB) SubJobs(ctx context.Context, tx *sql.Tx, parentID string) ([]*ecs.J
 
 // UnfinishedJobs returns the jobs that have not ended, oldest first.
 func (d *DB) UnfinishedJobs(ctx context.Context, tx *sql.Tx) ([]*ecs.Job, error) {
-	rows, err := d.query(ctx, tx, `SELECT `+jobColumns+` FROM jobs WHERE status NOT IN (?, ?) ORDER BY seq`,
-		ecs.JobSuccess, ecs.JobFail)
+	// The literals let the planners use the partial index jobs_unfinished
+	// (migration 0009), which a condition on parameters cannot.
+	rows, err := d.query(ctx, tx, `SELECT `+jobColumns+` FROM jobs WHERE status NOT IN ('`+ecs.JobSuccess+`', '`+ecs.JobFail+`') ORDER BY seq`)
 	if err != nil {
 		return nil, fmt.Errorf("store: unfinished jobs: %w", err)
 	}

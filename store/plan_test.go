@@ -67,7 +67,8 @@ func traceQueries(t *testing.T, d *DB, fn func(tx *sql.Tx) error) []tracedQuery 
 var bareScan = regexp.MustCompile(`^SCAN (\w+)$`)
 
 // TestQueryPlans runs EXPLAIN QUERY PLAN on the queries that the hot paths
-// (show and list servers and jobs, quota and capacity, authentication) run,
+// (show and list servers and jobs, quota and capacity, authentication,
+// start-up) run,
 // taken from the store's own methods, and fails if one reads the whole of
 // a table that has indexes.
 func TestQueryPlans(t *testing.T) {
@@ -129,6 +130,10 @@ func TestQueryPlans(t *testing.T) {
 		}},
 		{"TenantByAccessKey", func(tx *sql.Tx) error { _, _, err := d.TenantByAccessKey(ctx, tx, "AK"); return err }},
 		{"TenantByProject", func(tx *sql.Tx) error { _, _, err := d.TenantByProject(ctx, tx, project); return err }},
+		// Start-up (compute.Service.Reconcile): read on every start, on
+		// stores of any size.
+		{"BusyServers", func(tx *sql.Tx) error { _, err := d.BusyServers(ctx, tx); return err }},
+		{"UnfinishedJobs", func(tx *sql.Tx) error { _, err := d.UnfinishedJobs(ctx, tx); return err }},
 	}
 
 	// indexed reports whether table has an index (its primary key's or
