@@ -44,6 +44,9 @@ type Store interface {
 	UpdateServerFrom(ctx context.Context, tx *sql.Tx, old, s *ecs.Server) error
 	MarkServerDeleted(ctx context.Context, tx *sql.Tx, id string, at time.Time) error
 	ServerByID(ctx context.Context, tx *sql.Tx, projectID, id string) (*ecs.Server, error)
+	// ServerView reads a live server with its security groups and volumes
+	// in one statement of its own, outside any transaction.
+	ServerView(ctx context.Context, projectID, id string) (*ecs.Server, []*ecs.SecurityGroup, []*ecs.Volume, error)
 	FindServers(ctx context.Context, tx *sql.Tx, f ecs.ServerFilter) ([]*ecs.Server, int, error)
 	ServersInProject(ctx context.Context, tx *sql.Tx, projectID string) ([]*ecs.Server, error)
 	// ProjectUsage counts a project's live servers by flavor, resize

@@ -326,15 +326,14 @@ func (s *Service) FindServerByID(ctx context.Context, projectID, id string) (*ec
 }
 
 // FindServerDetail implements ecs.ServerDetailService.
+// The server, its security groups and its volumes are one statement.
 func (s *Service) FindServerDetail(ctx context.Context, projectID, id string) (*ecs.ServerDetails, error) {
-	return inReadTxValue(ctx, s, func(tx *sql.Tx) (*ecs.ServerDetails, error) {
-		srv, err := s.Store.ServerByID(ctx, tx, projectID, id)
-		if err != nil {
-			return nil, err
-		}
-		d := &ecs.ServerDetails{Servers: []*ecs.Server{srv}, Total: 1}
-		return d, s.serverDetails(ctx, tx, projectID, d)
-	})
+	srv, sgs, vols, err := s.Store.ServerView(ctx, projectID, id)
+	if err != nil {
+		return nil, err
+	}
+	return &ecs.ServerDetails{Servers: []*ecs.Server{srv}, Total: 1, SecurityGroups: sgs,
+		Volumes: map[string][]*ecs.Volume{srv.ID: vols}}, nil
 }
 
 // FindServerDetails implements ecs.ServerDetailService.

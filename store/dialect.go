@@ -32,6 +32,13 @@ type dialect struct {
 	// jsonArrayHas is a condition, with one placeholder, that a column
 	// holding a JSON array of strings (as text) contains the argument.
 	jsonArrayHas func(col string) string
+	// jsonElements is a subquery of the strings of a column holding a JSON
+	// array of strings (as text).
+	jsonElements func(col string) string
+	// jsonRows is an aggregate, as text, of the rows of a query: a JSON
+	// array of one array per row, of the columns cols (text and integers),
+	// in the order of orderBy; "[]" when there are no rows.
+	jsonRows func(cols, orderBy string) string
 	// tableColumns lists a table's columns, in order; one placeholder.
 	tableColumns string
 	// now is the database's clock, as the engine stores times in River's
@@ -65,6 +72,12 @@ var sqliteDialect = &dialect{
 	jsonArrayHas: func(col string) string {
 		return fmt.Sprintf("EXISTS (SELECT 1 FROM json_each(%s) WHERE value = ?)", col)
 	},
+	jsonElements: func(col string) string {
+		return fmt.Sprintf("SELECT value FROM json_each(%s)", col)
+	},
+	jsonRows: func(cols, orderBy string) string {
+		return fmt.Sprintf("json_group_array(json_array(%s) ORDER BY %s)", cols, orderBy)
+	},
 	tableColumns: `SELECT name FROM pragma_table_info(?)`,
 	now:          `datetime('now', 'subsec')`,
 	before: func(col string, d time.Duration) (string, any) {
@@ -92,6 +105,12 @@ var postgresDialect = &dialect{
 	},
 	jsonArrayHas: func(col string) string {
 		return fmt.Sprintf("EXISTS (SELECT 1 FROM jsonb_array_elements_text(CAST(%s AS jsonb)) AS e (value) WHERE e.value = ?)", col)
+	},
+	jsonElements: func(col string) string {
+		return fmt.Sprintf("SELECT jsonb_array_elements_text(CAST(%s AS jsonb))", col)
+	},
+	jsonRows: func(cols, orderBy string) string {
+		return fmt.Sprintf("CAST(COALESCE(json_agg(json_build_array(%s) ORDER BY %s), '[]') AS text)", cols, orderBy)
 	},
 	tableColumns: `SELECT column_name FROM information_schema.columns
 		WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position`,

@@ -120,7 +120,7 @@ func scanSubnet(row scanner) (*ecs.Subnet, error) {
 
 // SecurityGroups returns a project's security groups.
 func (d *DB) SecurityGroups(ctx context.Context, tx *sql.Tx, projectID string) ([]*ecs.SecurityGroup, error) {
-	rows, err := d.query(ctx, tx, `SELECT id, project_id, name, description, vpc_id, created_at
+	rows, err := d.query(ctx, tx, `SELECT `+securityGroupColumns+`
 		FROM security_groups WHERE project_id = ? ORDER BY created_at, id`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("store: security groups: %w", err)
@@ -128,15 +128,26 @@ func (d *DB) SecurityGroups(ctx context.Context, tx *sql.Tx, projectID string) (
 	defer rows.Close()
 	var out []*ecs.SecurityGroup
 	for rows.Next() {
-		var g ecs.SecurityGroup
-		var created int64
-		if err := rows.Scan(&g.ID, &g.ProjectID, &g.Name, &g.Description, &g.VPCID, &created); err != nil {
+		g, err := scanSecurityGroup(rows)
+		if err != nil {
 			return nil, err
 		}
-		g.Created = fromNanos(created)
-		out = append(out, &g)
+		out = append(out, g)
 	}
 	return out, rows.Err()
+}
+
+// securityGroupColumns are the columns scanSecurityGroup reads.
+const securityGroupColumns = `id, project_id, name, description, vpc_id, created_at`
+
+func scanSecurityGroup(row scanner) (*ecs.SecurityGroup, error) {
+	var g ecs.SecurityGroup
+	var created int64
+	if err := row.Scan(&g.ID, &g.ProjectID, &g.Name, &g.Description, &g.VPCID, &created); err != nil {
+		return nil, err
+	}
+	g.Created = fromNanos(created)
+	return &g, nil
 }
 
 // ReplaceHosts makes the hosts table equal to hosts (IDs, AZs, capacity).

@@ -130,6 +130,7 @@ func TestQueryPlans(t *testing.T) {
 		}},
 		{"TenantByAccessKey", func(tx *sql.Tx) error { _, _, err := d.TenantByAccessKey(ctx, tx, "AK"); return err }},
 		{"TenantByProject", func(tx *sql.Tx) error { _, _, err := d.TenantByProject(ctx, tx, project); return err }},
+		{"ServerView (one statement)", func(tx *sql.Tx) error { _, _, _, err := d.serverViewOneStatement(ctx, project, server); return err }},
 		// Start-up (compute.Service.Reconcile): read on every start, on
 		// stores of any size.
 		{"BusyServers", func(tx *sql.Tx) error { _, err := d.BusyServers(ctx, tx); return err }},
