@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"strconv"
 
 	ecs "github.com/ecsd-dev/ecsd"
 )
@@ -44,7 +43,7 @@ func ParseJSONRows(data string) ([][]any, error) {
 				out[i][j] = v.text
 				continue
 			}
-			n, err := strconv.ParseInt(v.text, 10, 64)
+			n, err := v.int64()
 			if err != nil {
 				return nil, err
 			}

@@ -102,19 +102,28 @@ func (d *DB) serverViewInTx(ctx context.Context, projectID, id string) (*ecs.Ser
 // server's) and VolumesOfServers, so that the planners use the same
 // indexes.
 func (d *DB) serverViewQuery(projectID, id string) (string, []any) {
-	dl := d.dialect
-	q := `SELECT ` + serverColumns + `,
-		(SELECT ` + dl.jsonRows(qualify("g", securityGroupColumns), "g.created_at, g.id") + `
-			FROM security_groups g WHERE g.project_id = ? AND g.id IN (` + dl.jsonElements("servers.security_groups") + `)),
-		(SELECT ` + dl.jsonRows(qualify("v", volumeColumns), "v.boot_index DESC, v.device, v.seq") + `
-			FROM volumes v WHERE v.server_id = servers.id AND v.server_id <> '' AND v.project_id || '' = ?)
-		FROM servers WHERE id = ? AND deleted = 0`
+	q := serverViewSQL[d.dialect]
 	args := []any{projectID, projectID, id}
 	if projectID != "" {
 		q += ` AND project_id = ?`
 		args = append(args, projectID)
 	}
 	return q, args
+}
+
+// serverViewSQL is ServerView's statement on each engine, built once.
+var serverViewSQL = map[*dialect]string{
+	sqliteDialect:   buildServerViewSQL(sqliteDialect),
+	postgresDialect: buildServerViewSQL(postgresDialect),
+}
+
+func buildServerViewSQL(dl *dialect) string {
+	return `SELECT ` + serverColumns + `,
+		(SELECT ` + dl.jsonRows(qualify("g", securityGroupColumns), "g.created_at, g.id") + `
+			FROM security_groups g WHERE g.project_id = ? AND g.id IN (` + dl.jsonElements("servers.security_groups") + `)),
+		(SELECT ` + dl.jsonRows(qualify("v", volumeColumns), "v.boot_index DESC, v.device, v.seq") + `
+			FROM volumes v WHERE v.server_id = servers.id AND v.server_id <> '' AND v.project_id || '' = ?)
+		FROM servers WHERE id = ? AND deleted = 0`
 }
 
 // qualify prefixes each of a comma-separated list of columns with table.
@@ -172,30 +181,35 @@ func (r jsonRow) Scan(dest ...any) error {
 	}
 	for i, d := range dest {
 		v := r[i]
+		var err error
 		switch d := d.(type) {
 		case *string:
 			if v.number {
 				return fmt.Errorf("json row: value %d is a number, not a string", i)
 			}
 			*d = v.text
-		case *int64, *int:
-			if !v.number {
-				return fmt.Errorf("json row: value %d is a string, not an integer", i)
-			}
-			n, err := strconv.ParseInt(v.text, 10, 64)
-			if err != nil {
-				return fmt.Errorf("json row: value %d: %w", i, err)
-			}
-			if p, ok := d.(*int); ok {
-				*p = int(n)
-			} else {
-				*d.(*int64) = n
-			}
+		case *int64:
+			*d, err = v.int64()
+		case *int:
+			var n int64
+			n, err = v.int64()
+			*d = int(n)
 		default:
 			return fmt.Errorf("json row: cannot scan into %T", d)
 		}
+		if err != nil {
+			return fmt.Errorf("json row: value %d: %w", i, err)
+		}
 	}
 	return nil
+}
+
+// int64 is the value of an integer.
+func (v jsonValue) int64() (int64, error) {
+	if !v.number {
+		return 0, errors.New("a string, not an integer")
+	}
+	return strconv.ParseInt(v.text, 10, 64)
 }
 
 // parseJSONRows parses a JSON array of arrays of strings and integers,
